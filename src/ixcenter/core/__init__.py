@@ -1,0 +1,1 @@
+"""Value types and rules with no I/O."""
