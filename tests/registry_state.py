@@ -1,4 +1,4 @@
-"""The whole content of a registry as plain data, to prove that a failed operation changed nothing."""
+"""The whole registry as plain data, to prove that a failed operation changed nothing."""
 
 from __future__ import annotations
 

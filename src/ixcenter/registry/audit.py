@@ -22,7 +22,7 @@ from ixcenter.registry.models import ApiToken, AuditEntry, Base
 ACTOR_KEY = "ixc.actor"
 CLOCK_KEY = "ixc.clock"
 REASON_KEY = "ixc.reason"
-_REDACTED = {ApiToken: {"token_hash"}}
+_REDACTED: dict[type[Base], set[str]] = {ApiToken: {"token_hash"}}
 
 
 def _plain(value: Any) -> Any:
