@@ -86,9 +86,7 @@ def _truncate_all(registry: Registry) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def registry_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
+def registry_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """An empty, migrated registry database, on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "registry.db"

@@ -67,12 +67,35 @@ class PostgresServer:
         server = cls(directory, _free_port(), bindir, run_as)
         data = directory / "data"
         try:
-            server._run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "ixc",
-                        "--no-sync", "-E", "UTF8")
-            options = (f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-            server._run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
-                        "-l", str(directory / "server.log"), "-w", "-t", "60", "start")
+            server._run(
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "ixc",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            )
+            options = (
+                f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            server._run(
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(directory / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
         except subprocess.CalledProcessError as exc:
             shutil.rmtree(directory, ignore_errors=True)
             raise PostgresUnavailable(f"PostgreSQL did not start: {exc.stderr}") from exc
@@ -80,7 +103,14 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"),
-                      "-m", "fast", "-w", "stop")
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            )
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
