@@ -1,0 +1,1 @@
+"""The ``ixc`` command: one group per noun, tables for people, ``--json`` for scripts."""

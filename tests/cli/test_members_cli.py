@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+
+from tests.cli.conftest import Invoke
+from tests.registry_state import dump
+
+ONBOARD = [
+    "member", "onboard", "--name", "Example Net", "--asn", "AS131072", "--category", "isp",
+    "--licence", "B1-2024-001", "--licence-expires", "2030-12-31", "--switch", "bj1-sw1",
+    "--port", "Ethernet1/1", "--speed", "10000", "--mac", "02:00:00:00:00:01",
+]  # fmt: skip
+
+
+def test_onboard_prints_what_was_assigned(ixc: Invoke) -> None:
+    result = ixc(*ONBOARD)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "member           Example Net\n"
+        "organisation id  1\n"
+        "asn              AS131072\n"
+        "port id          1\n"
+        "ipv4             198.51.100.3\n"
+        "ipv6             2001:db8:100::3\n"
+    )
+
+
+def test_member_list_json(ixc: Invoke) -> None:
+    ixc(*ONBOARD)
+    result = ixc("member", "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [
+        {
+            "id": 1, "name": "Example Net", "asns": ["AS131072"], "category": "isp",
+            "country": "CN", "sme": False, "licence_expires": "2030-12-31",
+            "licence_ok": True, "ports": 1,
+        }
+    ]  # fmt: skip
+
+
+def test_member_list_table(ixc: Invoke) -> None:
+    ixc(*ONBOARD)
+    result = ixc("member", "list")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "members"
+    assert "Example Net" in lines[4] and "AS131072" in lines[4] and "2030-12-31" in lines[4]
+
+
+def test_every_problem_is_one_line_and_nothing_changes(ixc: Invoke, registry) -> None:  # type: ignore[no-untyped-def]
+    ixc(*ONBOARD)
+    before = dump(registry)
+    bad = [a if a != "Ethernet1/1" else "Ethernet1/2" for a in ONBOARD]
+    result = ixc(*bad, "--ipv4", "192.0.2.1")
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        "error: name: a member named 'Example Net' exists already",
+        "error: asn: AS131072 is already a member (Example Net)",
+        "error: macs[0]: 02:00:00:00:00:01 is in use on port 1",
+        "error: ipv4: 192.0.2.1 is outside the LAN 198.51.100.0/24",
+    ]
+    assert dump(registry) == before
+
+
+def test_unknown_member_is_not_found(ixc: Invoke) -> None:
+    result = ixc("member", "show", "AS999999")
+    assert result.exit_code == 4
+    assert result.stderr == "error: no member with AS999999\n"
+
+
+def test_member_show_and_update(ixc: Invoke) -> None:
+    ixc(*ONBOARD)
+    assert ixc("member", "update", "Example Net", "--licence-expires", "2020-01-01").output == (
+        "member Example Net updated\n"
+    )
+    shown = json.loads(ixc("member", "show", "AS131072", "--json").output)
+    assert shown["licence_ok"] is False
+    assert shown["addresses"] == ["BJ VLAN 100: 198.51.100.3 2001:db8:100::3"]
+    expired = json.loads(ixc("member", "list", "--expired", "--json").output)
+    assert [m["name"] for m in expired] == ["Example Net"]
