@@ -12,33 +12,121 @@ def _ok(ixc: Invoke, *args: str) -> str:
 
 
 def test_build_an_exchange_from_the_command_line(ixc: Invoke) -> None:
-    assert _ok(ixc, "exchange", "add", "GZ", "--name", "Guangzhou IXC", "--city", "Guangzhou",
-               "--province", "Guangdong") == "exchange center GZ added\n"  # fmt: skip
-    _ok(ixc, "node", "add", "GZ1", "--exchange", "GZ", "--name", "Guangzhou Science City",
-        "--city", "Guangzhou", "--province", "Guangdong", "--lat", "23.17", "--lon", "113.45")  # fmt: skip
+    assert (
+        _ok(
+            ixc,
+            "exchange",
+            "add",
+            "GZ",
+            "--name",
+            "Guangzhou IXC",
+            "--city",
+            "Guangzhou",
+            "--province",
+            "Guangdong",
+        )
+        == "exchange center GZ added\n"
+    )
+    _ok(
+        ixc,
+        "node",
+        "add",
+        "GZ1",
+        "--exchange",
+        "GZ",
+        "--name",
+        "Guangzhou Science City",
+        "--city",
+        "Guangzhou",
+        "--province",
+        "Guangdong",
+        "--lat",
+        "23.17",
+        "--lon",
+        "113.45",
+    )
     _ok(ixc, "switch", "add", "gz1-sw1", "--node", "GZ1")
-    _ok(ixc, "lan", "add", "--exchange", "GZ", "--name", "GZ peering", "--vlan", "300",
-        "--ipv4", "192.0.2.0/24", "--ipv6", "2001:db8:300::/64",
-        "--reserve", "192.0.2.1=rs1", "--reserve", "2001:db8:300::1=rs1")  # fmt: skip
-    _ok(ixc, "link", "add", "BJ-GZ-1", "--from", "BJ", "--to", "GZ", "--capacity", "400000",
-        "--latency", "24.5")  # fmt: skip
-    _ok(ixc, "link", "add", "GZ-SG-1", "--from", "GZ", "--remote", "Singapore IX",
-        "--remote-country", "SG", "--capacity", "100000", "--latency", "31", "--cross-border")  # fmt: skip
+    _ok(
+        ixc,
+        "lan",
+        "add",
+        "--exchange",
+        "GZ",
+        "--name",
+        "GZ peering",
+        "--vlan",
+        "300",
+        "--ipv4",
+        "192.0.2.0/24",
+        "--ipv6",
+        "2001:db8:300::/64",
+        "--reserve",
+        "192.0.2.1=rs1",
+        "--reserve",
+        "2001:db8:300::1=rs1",
+    )
+    _ok(
+        ixc,
+        "link",
+        "add",
+        "BJ-GZ-1",
+        "--from",
+        "BJ",
+        "--to",
+        "GZ",
+        "--capacity",
+        "400000",
+        "--latency",
+        "24.5",
+    )
+    _ok(
+        ixc,
+        "link",
+        "add",
+        "GZ-SG-1",
+        "--from",
+        "GZ",
+        "--remote",
+        "Singapore IX",
+        "--remote-country",
+        "SG",
+        "--capacity",
+        "100000",
+        "--latency",
+        "31",
+        "--cross-border",
+    )
     exchanges = json.loads(_ok(ixc, "exchange", "list", "--json"))
     assert [(e["code"], e["nodes"], e["lans"]) for e in exchanges] == [
-        ("BJ", 1, 1), ("GZ", 1, 1), ("SH", 1, 1),
-    ]  # fmt: skip
+        ("BJ", 1, 1),
+        ("GZ", 1, 1),
+        ("SH", 1, 1),
+    ]
     links = json.loads(_ok(ixc, "link", "list", "--json"))
     assert [(k["name"], k["b"], k["cross_border"]) for k in links] == [
-        ("BJ-GZ-1", "GZ", False), ("GZ-SG-1", "Singapore IX (SG)", True),
-    ]  # fmt: skip
+        ("BJ-GZ-1", "GZ", False),
+        ("GZ-SG-1", "Singapore IX (SG)", True),
+    ]
     lan = json.loads(_ok(ixc, "lan", "show", "--exchange", "GZ", "--vlan", "300", "--json"))
     assert lan["reserved"] == ["192.0.2.1 (rs1)", "2001:db8:300::1 (rs1)"]
 
 
 def test_a_link_abroad_must_be_cross_border(ixc: Invoke) -> None:
-    result = ixc("link", "add", "BJ-SG", "--from", "BJ", "--remote", "Singapore IX",
-                 "--remote-country", "SG", "--capacity", "1000", "--latency", "40")  # fmt: skip
+    result = ixc(
+        "link",
+        "add",
+        "BJ-SG",
+        "--from",
+        "BJ",
+        "--remote",
+        "Singapore IX",
+        "--remote-country",
+        "SG",
+        "--capacity",
+        "1000",
+        "--latency",
+        "40",
+    )
     assert result.exit_code == 3
     assert (
         result.stderr == "error: cross_border: a link into another country must be cross-border\n"
@@ -47,15 +135,54 @@ def test_a_link_abroad_must_be_cross_border(ixc: Invoke) -> None:
 
 def test_ports_services_and_audit(ixc: Invoke) -> None:
     for asn, port in (("131072", "Eth1"), ("131073", "Eth2")):
-        _ok(ixc, "member", "onboard", "--name", f"AS{asn} Net", "--asn", asn, "--category",
-            "cloud", "--licence", f"L-{asn}", "--switch", "bj1-sw1", "--port", port,
-            "--speed", "10000")  # fmt: skip
-    assert _ok(ixc, "service", "add", "--kind", "multi-cloud", "--name", "cloud-1", "--vlan",
-               "2001", "--mbps", "2000", "1", "2") == (
-        "service #2 cloud-1 (multi-cloud) added on 2 ports\n"
-    )  # fmt: skip
-    clash = ixc("service", "add", "--kind", "5g-vpn", "--name", "vpn", "--vlan", "2001",
-                "--mbps", "100", "1", "2")  # fmt: skip
+        _ok(
+            ixc,
+            "member",
+            "onboard",
+            "--name",
+            f"AS{asn} Net",
+            "--asn",
+            asn,
+            "--category",
+            "cloud",
+            "--licence",
+            f"L-{asn}",
+            "--switch",
+            "bj1-sw1",
+            "--port",
+            port,
+            "--speed",
+            "10000",
+        )
+    assert _ok(
+        ixc,
+        "service",
+        "add",
+        "--kind",
+        "multi-cloud",
+        "--name",
+        "cloud-1",
+        "--vlan",
+        "2001",
+        "--mbps",
+        "2000",
+        "1",
+        "2",
+    ) == ("service #3 cloud-1 (multi-cloud) added on 2 ports\n")
+    clash = ixc(
+        "service",
+        "add",
+        "--kind",
+        "5g-vpn",
+        "--name",
+        "vpn",
+        "--vlan",
+        "2001",
+        "--mbps",
+        "100",
+        "1",
+        "2",
+    )
     assert clash.exit_code == 3
     assert clash.stderr.splitlines() == [
         "error: port_ids[0]: VLAN 2001 on port bj1-sw1 Eth1 is used by 'cloud-1'",
@@ -63,8 +190,10 @@ def test_ports_services_and_audit(ixc: Invoke) -> None:
     ]
     services = json.loads(_ok(ixc, "service", "list", "--json"))
     assert [(v["kind"], v["ports"], v["vlans"]) for v in services] == [
-        ("public-peering", 2, [100]), ("multi-cloud", 2, [2001]),
-    ]  # fmt: skip
+        ("public-peering", 2, [100]),
+        ("public-peering", 0, []),
+        ("multi-cloud", 2, [2001]),
+    ]
     assert _ok(ixc, "port", "move", "1", "--to-switch", "bj1-sw1", "--to-port", "Eth9") == (
         "port #1 moved to #3 bj1-sw1 Eth9\n"
     )
@@ -83,7 +212,23 @@ def test_ports_services_and_audit(ixc: Invoke) -> None:
 def test_help_teaches(ixc: Invoke) -> None:
     top = _ok(ixc, "--help")
     assert "ixc member onboard --help" in top
-    for group in ("exchange", "node", "switch", "lan", "member", "port", "ip", "service", "link",
-                  "token", "export", "import", "audit", "demo-data", "serve", "demo"):  # fmt: skip
+    for group in (
+        "exchange",
+        "node",
+        "switch",
+        "lan",
+        "member",
+        "port",
+        "ip",
+        "service",
+        "link",
+        "token",
+        "export",
+        "import",
+        "audit",
+        "demo-data",
+        "serve",
+        "demo",
+    ):
         assert f"  {group} " in top, group
     assert "Example:" in _ok(ixc, "member", "onboard", "--help")

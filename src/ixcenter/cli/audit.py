@@ -36,14 +36,25 @@ def audit(app: App, limit: int, object_type: str | None, actor: str | None, as_j
         if actor:
             query = query.where(AuditEntry.actor == actor)
         rows = [
-            {"id": e.id, "at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": e.actor,
-             "action": e.action, "object": f"{e.object_type}#{e.object_id}",
-             "changes": _changes(e), "before": e.before, "after": e.after}
+            {
+                "id": e.id,
+                "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                "actor": e.actor,
+                "action": e.action,
+                "object": f"{e.object_type}#{e.object_id}",
+                "changes": _changes(e),
+                "before": e.before,
+                "after": e.after,
+            }
             for e in s.scalars(query)
-        ]  # fmt: skip
+        ]
     columns = ["id", "at", "actor", "action", "object"]
-    table(rows, [*columns, "before", "after"] if as_json else [*columns, "changes"],
-          as_json=as_json, title="audit log")  # fmt: skip
+    table(
+        rows,
+        [*columns, "before", "after"] if as_json else [*columns, "changes"],
+        as_json=as_json,
+        title="audit log",
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -76,12 +76,15 @@ def demo(app: App, members: int, seed: int, port: int | None) -> None:
         message(f"registry has {existing} members already: reusing it")
     with registry.transaction(app.actor) as s:
         taken = s.scalar(select(func.count()).select_from(ApiToken)) or 0
-        _, secret = tokens.create(s, f"demo-operator-{taken + 1}", Role.OPERATOR, None,
-                                  registry.clock)  # fmt: skip
+        _, secret = tokens.create(
+            s, f"demo-operator-{taken + 1}", Role.OPERATOR, None, registry.clock
+        )
     message(f"registry: {registry.url}")
     message(f"operator token: {secret}")
-    message("  try: curl -H 'Authorization: Bearer <token>' "
-            f"http://127.0.0.1:{port or app.settings.api_port}/api/members")  # fmt: skip
+    message(
+        "  try: curl -H 'Authorization: Bearer <token>' "
+        f"http://127.0.0.1:{port or app.settings.api_port}/api/members"
+    )
     _serve(app, None, port)
 
 

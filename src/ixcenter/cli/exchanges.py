@@ -31,14 +31,23 @@ def exchange_list(app: App, as_json: bool) -> None:
     with app.registry.read() as s:
         rows = [
             {
-                "code": e.code, "name": e.name, "city": e.city, "province": e.province,
-                "country": e.country, "nodes": len(e.nodes), "lans": len(e.lans),
+                "code": e.code,
+                "name": e.name,
+                "city": e.city,
+                "province": e.province,
+                "country": e.country,
+                "nodes": len(e.nodes),
+                "lans": len(e.lans),
                 "rs_asn": e.rs_asn,
             }
             for e in s.scalars(select(ExchangeCenter).order_by(ExchangeCenter.code))
-        ]  # fmt: skip
-    table(rows, ["code", "name", "city", "province", "country", "nodes", "lans", "rs_asn"],
-          as_json=as_json, title="exchange centers")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["code", "name", "city", "province", "country", "nodes", "lans", "rs_asn"],
+        as_json=as_json,
+        title="exchange centers",
+    )
 
 
 @exchange.command("add")
@@ -51,9 +60,15 @@ def exchange_list(app: App, as_json: bool) -> None:
 @click.option("--url")
 @pass_app
 def exchange_add(
-    app: App, code: str, name: str, city: str, province: str, country: str,
-    rs_asn: int | None, url: str | None,
-) -> None:  # fmt: skip
+    app: App,
+    code: str,
+    name: str,
+    city: str,
+    province: str,
+    country: str,
+    rs_asn: int | None,
+    url: str | None,
+) -> None:
     """Add an exchange center CODE (e.g. BJ)."""
     with app.registry.transaction(app.actor) as s:
         topology.add_exchange(
@@ -79,14 +94,34 @@ def node_list(app: App, exchange_code: str | None, as_json: bool) -> None:
             query = query.where(ExchangeCenter.code == exchange_code)
         rows = [
             {
-                "code": n.code, "exchange": n.exchange.code, "name": n.name, "city": n.city,
-                "province": n.province, "facility": n.facility, "switches": len(n.switches),
-                "latitude": n.latitude, "longitude": n.longitude,
+                "code": n.code,
+                "exchange": n.exchange.code,
+                "name": n.name,
+                "city": n.city,
+                "province": n.province,
+                "facility": n.facility,
+                "switches": len(n.switches),
+                "latitude": n.latitude,
+                "longitude": n.longitude,
             }
             for n in s.scalars(query)
-        ]  # fmt: skip
-    table(rows, ["code", "exchange", "name", "city", "province", "facility", "switches",
-                 "latitude", "longitude"], as_json=as_json, title="nodes")  # fmt: skip
+        ]
+    table(
+        rows,
+        [
+            "code",
+            "exchange",
+            "name",
+            "city",
+            "province",
+            "facility",
+            "switches",
+            "latitude",
+            "longitude",
+        ],
+        as_json=as_json,
+        title="nodes",
+    )
 
 
 @node.command("add")
@@ -101,16 +136,25 @@ def node_list(app: App, exchange_code: str | None, as_json: bool) -> None:
 @click.option("--facility", help="The data center the node stands in.")
 @pass_app
 def node_add(
-    app: App, code: str, exchange_code: str, name: str, city: str, province: str,
-    country: str, lat: float | None, lon: float | None, facility: str | None,
-) -> None:  # fmt: skip
+    app: App,
+    code: str,
+    exchange_code: str,
+    name: str,
+    city: str,
+    province: str,
+    country: str,
+    lat: float | None,
+    lon: float | None,
+    facility: str | None,
+) -> None:
     """Add node CODE to an exchange center."""
     with app.registry.transaction(app.actor) as s:
         topology.add_node(
             s,
-            topology.NewNode(exchange_code, code, name, city, province, country, lat, lon,
-                             facility),
-        )  # fmt: skip
+            topology.NewNode(
+                exchange_code, code, name, city, province, country, lat, lon, facility
+            ),
+        )
     click.echo(f"node {code} added to {exchange_code}")
 
 
@@ -127,17 +171,30 @@ def switch_list(app: App, as_json: bool) -> None:
     with app.registry.read() as s:
         counts = dict(
             s.execute(
-                select(Port.switch_id, func.count()).where(Port.organisation_id.is_not(None))
+                select(Port.switch_id, func.count())
+                .where(Port.organisation_id.is_not(None))
                 .group_by(Port.switch_id)
-            ).tuples().all()
-        )  # fmt: skip
+            )
+            .tuples()
+            .all()
+        )
         rows = [
-            {"name": w.name, "node": w.node.code, "exchange": w.node.exchange.code,
-             "model": w.model, "ports": len(w.ports), "connected": counts.get(w.id, 0)}
+            {
+                "name": w.name,
+                "node": w.node.code,
+                "exchange": w.node.exchange.code,
+                "model": w.model,
+                "ports": len(w.ports),
+                "connected": counts.get(w.id, 0),
+            }
             for w in s.scalars(select(Switch).order_by(Switch.name))
-        ]  # fmt: skip
-    table(rows, ["name", "node", "exchange", "model", "ports", "connected"], as_json=as_json,
-          title="switches")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["name", "node", "exchange", "model", "ports", "connected"],
+        as_json=as_json,
+        title="switches",
+    )
 
 
 @switch.command("add")
@@ -167,18 +224,28 @@ def lan_list(app: App, as_json: bool) -> None:
     """List peering LANs with address usage."""
     with app.registry.read() as s:
         used = dict(
-            s.execute(
-                select(IpAssignment.lan_id, func.count()).group_by(IpAssignment.lan_id)
-            ).tuples().all()
-        )  # fmt: skip
+            s.execute(select(IpAssignment.lan_id, func.count()).group_by(IpAssignment.lan_id))
+            .tuples()
+            .all()
+        )
         rows = [
-            {"exchange": n.exchange.code, "name": n.name, "vlan": n.vlan,
-             "ipv4_prefix": n.ipv4_prefix, "ipv6_prefix": n.ipv6_prefix,
-             "reserved": len(n.reservations), "routers": used.get(n.id, 0)}
+            {
+                "exchange": n.exchange.code,
+                "name": n.name,
+                "vlan": n.vlan,
+                "ipv4_prefix": n.ipv4_prefix,
+                "ipv6_prefix": n.ipv6_prefix,
+                "reserved": len(n.reservations),
+                "routers": used.get(n.id, 0),
+            }
             for n in s.scalars(select(PeeringLan).order_by(PeeringLan.exchange_id, PeeringLan.vlan))
-        ]  # fmt: skip
-    table(rows, ["exchange", "name", "vlan", "ipv4_prefix", "ipv6_prefix", "reserved", "routers"],
-          as_json=as_json, title="peering LANs")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["exchange", "name", "vlan", "ipv4_prefix", "ipv6_prefix", "reserved", "routers"],
+        as_json=as_json,
+        title="peering LANs",
+    )
 
 
 @lan.command("add")
@@ -188,23 +255,31 @@ def lan_list(app: App, as_json: bool) -> None:
 @click.option("--ipv4", "ipv4_prefix", help="e.g. 198.51.100.0/24")
 @click.option("--ipv6", "ipv6_prefix", help="e.g. 2001:db8:100::/64")
 @click.option(
-    "--reserve", multiple=True, metavar="ADDRESS=PURPOSE",
+    "--reserve",
+    multiple=True,
+    metavar="ADDRESS=PURPOSE",
     help="An address members never get, e.g. 198.51.100.1=rs1 (repeatable).",
-)  # fmt: skip
+)
 @pass_app
 def lan_add(
-    app: App, exchange_code: str, name: str, vlan: int, ipv4_prefix: str | None,
-    ipv6_prefix: str | None, reserve: tuple[str, ...],
-) -> None:  # fmt: skip
+    app: App,
+    exchange_code: str,
+    name: str,
+    vlan: int,
+    ipv4_prefix: str | None,
+    ipv6_prefix: str | None,
+    reserve: tuple[str, ...],
+) -> None:
     """Add a peering LAN (and its public-peering service) to an exchange center."""
     reserved = tuple(
         (text.partition("=")[0], text.partition("=")[2] or "reserved") for text in reserve
     )
     with app.registry.transaction(app.actor) as s:
         topology.add_lan(
-            s, topology.NewLan(exchange_code, name, vlan, ipv4_prefix, ipv6_prefix, reserved),
+            s,
+            topology.NewLan(exchange_code, name, vlan, ipv4_prefix, ipv6_prefix, reserved),
             app.registry.clock,
-        )  # fmt: skip
+        )
     click.echo(f"peering LAN {name} (VLAN {vlan}) added to {exchange_code}")
 
 
@@ -218,11 +293,14 @@ def lan_show(app: App, exchange_code: str, vlan: int, as_json: bool) -> None:
     with app.registry.read() as s:
         found = lookups.lan(s, exchange_code, vlan)
         data = {
-            "exchange": exchange_code, "name": found.name, "vlan": found.vlan,
-            "ipv4_prefix": found.ipv4_prefix, "ipv6_prefix": found.ipv6_prefix,
+            "exchange": exchange_code,
+            "name": found.name,
+            "vlan": found.vlan,
+            "ipv4_prefix": found.ipv4_prefix,
+            "ipv6_prefix": found.ipv6_prefix,
             "mtu": found.mtu,
             "reserved": [f"{r.address} ({r.purpose})" for r in found.reservations],
-        }  # fmt: skip
+        }
     record(data, as_json=as_json)
 
 

@@ -21,8 +21,12 @@ def export() -> None:
 
 
 @export.command("ixf")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write; default standard output.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write; default standard output.",
+)
 @pass_app
 def export_ixf(app: App, output: Path | None) -> None:
     """IX-F Member Export JSON 1.0: every exchange center, LAN, member, connection and address."""
@@ -41,36 +45,56 @@ def import_() -> None:
     """Import IX-F or PeeringDB data. Importing the same file twice changes nothing."""
 
 
+ALLOW_OUTSIDE = click.option(
+    "--allow-outside-prefix",
+    is_flag=True,
+    help="Keep addresses that lie outside their LAN's prefix (as warnings) instead of refusing "
+    "the file. Some published exports declare a LAN prefix narrower than its addresses.",
+)
+
+
 def _report(report: ImportReport, as_json: bool) -> None:
     table(report.rows(), ImportReport.COLUMNS, as_json=as_json, title="imported")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @import_.command("ixf")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@ALLOW_OUTSIDE
 @json_option
 @pass_app
-def import_ixf(app: App, file: Path, as_json: bool) -> None:
+def import_ixf(app: App, file: Path, allow_outside_prefix: bool, as_json: bool) -> None:
     """Import an IX-F Member Export (versions 0.6, 0.7 and 1.0) in one transaction.
 
     A malformed or schema-invalid file is refused with every problem listed, and nothing changes.
     """
     document = ixf_import.parse_ixf(file.read_bytes())
-    with progress_bar(f"importing {file.name}") as progress,  \
-            app.registry.transaction(app.actor, reason=f"import {file.name}") as s:  # fmt: skip
-        report = ixf_import.import_ixf(s, document, progress=progress)
+    with (
+        progress_bar(f"importing {file.name}") as progress,
+        app.registry.transaction(app.actor, reason=f"import {file.name}") as s,
+    ):
+        report = ixf_import.import_ixf(
+            s, document, progress=progress, allow_outside_prefix=allow_outside_prefix
+        )
     _report(report, as_json)
 
 
 @import_.command("peeringdb")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@ALLOW_OUTSIDE
 @json_option
 @pass_app
-def import_peeringdb(app: App, file: Path, as_json: bool) -> None:
+def import_peeringdb(app: App, file: Path, allow_outside_prefix: bool, as_json: bool) -> None:
     """Import PeeringDB JSON (net, ix, ixlan, netixlan objects as the API returns them)."""
     document = peeringdb_import.parse_peeringdb(file.read_bytes())
-    with progress_bar(f"importing {file.name}") as progress, \
-            app.registry.transaction(app.actor, reason=f"import {file.name}") as s:  # fmt: skip
-        report = peeringdb_import.import_peeringdb(s, document, progress=progress)
+    with (
+        progress_bar(f"importing {file.name}") as progress,
+        app.registry.transaction(app.actor, reason=f"import {file.name}") as s,
+    ):
+        report = peeringdb_import.import_peeringdb(
+            s, document, progress=progress, allow_outside_prefix=allow_outside_prefix
+        )
     _report(report, as_json)
 
 

@@ -13,10 +13,15 @@ from ixcenter.registry.services import addresses, lookups
 
 def _row(x: IpAssignment) -> dict[str, object]:
     return {
-        "id": x.id, "exchange": x.lan.exchange.code, "vlan": x.lan.vlan,
-        "asn": f"AS{x.member_asn.asn}", "member": x.member_asn.organisation.name,
-        "port_id": x.port_id, "ipv4": x.ipv4, "ipv6": x.ipv6,
-    }  # fmt: skip
+        "id": x.id,
+        "exchange": x.lan.exchange.code,
+        "vlan": x.lan.vlan,
+        "asn": f"AS{x.member_asn.asn}",
+        "member": x.member_asn.organisation.name,
+        "port_id": x.port_id,
+        "ipv4": x.ipv4,
+        "ipv6": x.ipv6,
+    }
 
 
 COLUMNS = ["id", "exchange", "vlan", "asn", "member", "port_id", "ipv4", "ipv6"]
@@ -36,9 +41,11 @@ def ip_list(app: App, exchange_code: str | None, member_key: str | None, as_json
     """List assigned addresses."""
     with app.registry.read() as s:
         query = (
-            select(IpAssignment).join(PeeringLan).join(ExchangeCenter)
+            select(IpAssignment)
+            .join(PeeringLan)
+            .join(ExchangeCenter)
             .order_by(ExchangeCenter.code, PeeringLan.vlan, IpAssignment.id)
-        )  # fmt: skip
+        )
         if exchange_code:
             query = query.where(ExchangeCenter.code == exchange_code)
         if member_key:
@@ -69,9 +76,15 @@ def ip_find(app: App, address: str, as_json: bool) -> None:
 @json_option
 @pass_app
 def ip_assign(
-    app: App, port_id: int, exchange_code: str, vlan: int, asn: int | None, ipv4: str | None,
-    ipv6: str | None, as_json: bool,
-) -> None:  # fmt: skip
+    app: App,
+    port_id: int,
+    exchange_code: str,
+    vlan: int,
+    asn: int | None,
+    ipv4: str | None,
+    ipv6: str | None,
+    as_json: bool,
+) -> None:
     """Give the member on PORT_ID another router address pair on a LAN."""
     with app.registry.transaction(app.actor) as s:
         port = lookups.port(s, port_id)

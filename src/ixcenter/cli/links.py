@@ -23,14 +23,22 @@ def link_list(app: App, as_json: bool) -> None:
     """List links with capacity and latency."""
     with app.registry.read() as s:
         rows = [
-            {"name": k.name, "a": k.a_exchange.code,
-             "b": k.b_exchange.code if k.b_exchange else f"{k.remote_name} ({k.remote_country})",
-             "capacity_mbps": k.capacity_mbps, "latency_ms": k.latency_ms,
-             "cross_border": k.cross_border}
+            {
+                "name": k.name,
+                "a": k.a_exchange.code,
+                "b": k.b_exchange.code if k.b_exchange else f"{k.remote_name} ({k.remote_country})",
+                "capacity_mbps": k.capacity_mbps,
+                "latency_ms": k.latency_ms,
+                "cross_border": k.cross_border,
+            }
             for k in s.scalars(select(LongDistanceLink).order_by(LongDistanceLink.name))
-        ]  # fmt: skip
-    table(rows, ["name", "a", "b", "capacity_mbps", "latency_ms", "cross_border"],
-          as_json=as_json, title="long-distance links")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["name", "a", "b", "capacity_mbps", "latency_ms", "cross_border"],
+        as_json=as_json,
+        title="long-distance links",
+    )
 
 
 @link.command("add")
@@ -44,14 +52,27 @@ def link_list(app: App, as_json: bool) -> None:
 @click.option("--cross-border", is_flag=True, help="The link crosses a national border.")
 @pass_app
 def link_add(
-    app: App, name: str, a_exchange: str, b_exchange: str | None, remote_name: str | None,
-    remote_country: str | None, capacity_mbps: int, latency_ms: float, cross_border: bool,
-) -> None:  # fmt: skip
+    app: App,
+    name: str,
+    a_exchange: str,
+    b_exchange: str | None,
+    remote_name: str | None,
+    remote_country: str | None,
+    capacity_mbps: int,
+    latency_ms: float,
+    cross_border: bool,
+) -> None:
     """Add a long-distance link NAME."""
     new = topology.NewLink(
-        name, a_exchange, capacity_mbps, latency_ms, b_exchange, remote_name, remote_country,
+        name,
+        a_exchange,
+        capacity_mbps,
+        latency_ms,
+        b_exchange,
+        remote_name,
+        remote_country,
         cross_border,
-    )  # fmt: skip
+    )
     with app.registry.transaction(app.actor) as s:
         topology.add_link(s, new)
     click.echo(f"link {name} added")

@@ -41,17 +41,36 @@ def member_list(app: App, category: str | None, expired: bool, as_json: bool) ->
             query = query.where(Organisation.category == OrgCategory(category))
         rows = [
             {
-                "id": o.id, "name": o.name, "asns": [f"AS{a.asn}" for a in o.asns],
-                "category": o.category, "country": o.country, "sme": o.sme,
+                "id": o.id,
+                "name": o.name,
+                "asns": [f"AS{a.asn}" for a in o.asns],
+                "category": o.category,
+                "country": o.country,
+                "sme": o.sme,
                 "licence_expires": o.licence_expires,
-                "licence_ok": o.licence_valid_on(today), "ports": len(o.ports),
+                "licence_ok": o.licence_valid_on(today),
+                "ports": len(o.ports),
             }
             for o in s.scalars(query.order_by(Organisation.name))
-        ]  # fmt: skip
+        ]
     if expired:
         rows = [r for r in rows if not r["licence_ok"]]
-    table(rows, ["id", "name", "asns", "category", "country", "sme", "licence_expires",
-                 "licence_ok", "ports"], as_json=as_json, title="members")  # fmt: skip
+    table(
+        rows,
+        [
+            "id",
+            "name",
+            "asns",
+            "category",
+            "country",
+            "sme",
+            "licence_expires",
+            "licence_ok",
+            "ports",
+        ],
+        as_json=as_json,
+        title="members",
+    )
 
 
 @member.command("show")
@@ -64,8 +83,12 @@ def member_show(app: App, key: str, as_json: bool) -> None:
         org = lookups.member(s, key)
         asns = org.asns
         data = {
-            "id": org.id, "name": org.name, "category": org.category, "country": org.country,
-            "sme": org.sme, "licence_number": org.licence_number,
+            "id": org.id,
+            "name": org.name,
+            "category": org.category,
+            "country": org.country,
+            "sme": org.sme,
+            "licence_number": org.licence_number,
             "licence_expires": org.licence_expires,
             "licence_ok": org.licence_valid_on(app.registry.clock.today()),
             "asns": [f"AS{a.asn}" for a in asns],
@@ -75,9 +98,10 @@ def member_show(app: App, key: str, as_json: bool) -> None:
             "ports": [_port_text(p) for p in org.ports],
             "addresses": [
                 f"{x.lan.exchange.code} VLAN {x.lan.vlan}: {x.ipv4 or '-'} {x.ipv6 or '-'}"
-                for p in org.ports for x in p.assignments
+                for p in org.ports
+                for x in p.assignments
             ],
-        }  # fmt: skip
+        }
     record(data, as_json=as_json)
 
 
@@ -107,12 +131,27 @@ def _port_text(port: Port) -> str:
 @json_option
 @pass_app
 def member_onboard(
-    app: App, name: str, asn: str, category: str, country: str, licence_number: str | None,
-    licence_expires: dt.datetime | None, sme: bool, switch_name: str, port_name: str,
-    speed_mbps: int | None, macs: tuple[str, ...], vlan: int | None, ipv4: str | None,
-    ipv6: str | None, as_set: str | None, max_prefix_v4: int, max_prefix_v6: int,
-    no_route_servers: bool, as_json: bool,
-) -> None:  # fmt: skip
+    app: App,
+    name: str,
+    asn: str,
+    category: str,
+    country: str,
+    licence_number: str | None,
+    licence_expires: dt.datetime | None,
+    sme: bool,
+    switch_name: str,
+    port_name: str,
+    speed_mbps: int | None,
+    macs: tuple[str, ...],
+    vlan: int | None,
+    ipv4: str | None,
+    ipv6: str | None,
+    as_set: str | None,
+    max_prefix_v4: int,
+    max_prefix_v6: int,
+    no_route_servers: bool,
+    as_json: bool,
+) -> None:
     """Connect a new member in one step: organisation, ASN, port, MACs and dual-stack addresses.
 
     Every problem is reported at once and nothing is written unless all is well.
@@ -124,20 +163,38 @@ def member_onboard(
           --switch bj1-sw1 --port Ethernet1/1 --speed 10000 --mac 02:00:00:00:00:01
     """
     request = members.Onboarding(
-        name=name, category=OrgCategory(category), country=country, asn=asn,
-        switch=switch_name, port=port_name, licence_number=licence_number,
-        licence_expires=licence_expires.date() if licence_expires else None, sme=sme,
-        speed_mbps=speed_mbps, macs=macs, vlan=vlan, ipv4=ipv4, ipv6=ipv6, as_set=as_set,
-        max_prefix_v4=max_prefix_v4, max_prefix_v6=max_prefix_v6,
+        name=name,
+        category=OrgCategory(category),
+        country=country,
+        asn=asn,
+        switch=switch_name,
+        port=port_name,
+        licence_number=licence_number,
+        licence_expires=licence_expires.date() if licence_expires else None,
+        sme=sme,
+        speed_mbps=speed_mbps,
+        macs=macs,
+        vlan=vlan,
+        ipv4=ipv4,
+        ipv6=ipv6,
+        as_set=as_set,
+        max_prefix_v4=max_prefix_v4,
+        max_prefix_v6=max_prefix_v6,
         rs_participation=not no_route_servers,
-    )  # fmt: skip
+    )
     with app.registry.transaction(app.actor) as s:
         done = members.onboard(s, request, app.registry.clock)
     record(
-        {"member": name, "organisation_id": done.organisation_id, "asn": f"AS{done.asn}",
-         "port_id": done.port_id, "ipv4": done.ipv4, "ipv6": done.ipv6},
+        {
+            "member": name,
+            "organisation_id": done.organisation_id,
+            "asn": f"AS{done.asn}",
+            "port_id": done.port_id,
+            "ipv4": done.ipv4,
+            "ipv6": done.ipv6,
+        },
         as_json=as_json,
-    )  # fmt: skip
+    )
 
 
 @member.command("update")
@@ -148,15 +205,20 @@ def member_onboard(
 @click.option("--category", type=CATEGORIES)
 @pass_app
 def member_update(
-    app: App, key: str, licence_number: str | None, licence_expires: dt.datetime | None,
-    sme: bool | None, category: str | None,
-) -> None:  # fmt: skip
+    app: App,
+    key: str,
+    licence_number: str | None,
+    licence_expires: dt.datetime | None,
+    sme: bool | None,
+    category: str | None,
+) -> None:
     """Change a member's licence, SME flag or category."""
     change = members.MemberChange(
         licence_number=licence_number,
         licence_expires=licence_expires.date() if licence_expires else None,
-        sme=sme, category=OrgCategory(category) if category else None,
-    )  # fmt: skip
+        sme=sme,
+        category=OrgCategory(category) if category else None,
+    )
     with app.registry.transaction(app.actor) as s:
         org = members.update(s, lookups.member(s, key), change)
         name = org.name

@@ -30,10 +30,11 @@ def port_list(
     """List ports with speed, status, member and MACs."""
     with app.registry.read() as s:
         query = (
-            select(Port).join(Switch)
+            select(Port)
+            .join(Switch)
             .options(selectinload(Port.macs), selectinload(Port.organisation))
             .order_by(Switch.name, Port.name)
-        )  # fmt: skip
+        )
         if switch_name:
             query = query.where(Switch.name == switch_name)
         if member_key:
@@ -41,14 +42,24 @@ def port_list(
         if status:
             query = query.where(Port.status == PortStatus(status))
         rows = [
-            {"id": p.id, "switch": p.switch.name, "name": p.name, "kind": p.kind,
-             "speed_mbps": p.speed_mbps, "status": p.status,
-             "member": p.organisation.name if p.organisation else None,
-             "macs": [m.mac for m in p.macs]}
+            {
+                "id": p.id,
+                "switch": p.switch.name,
+                "name": p.name,
+                "kind": p.kind,
+                "speed_mbps": p.speed_mbps,
+                "status": p.status,
+                "member": p.organisation.name if p.organisation else None,
+                "macs": [m.mac for m in p.macs],
+            }
             for p in s.scalars(query)
-        ]  # fmt: skip
-    table(rows, ["id", "switch", "name", "kind", "speed_mbps", "status", "member", "macs"],
-          as_json=as_json, title="ports")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["id", "switch", "name", "kind", "speed_mbps", "status", "member", "macs"],
+        as_json=as_json,
+        title="ports",
+    )
 
 
 @port.command("add")

@@ -14,9 +14,13 @@ from ixcenter.cli.output import console
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A callback ``(done, total)`` that draws a bar while the block runs."""
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console(stderr=True), transient=False,
-    )  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=False,
+    )
     task = bar.add_task(label, total=None)
 
     def update(done: int, total: int) -> None:

@@ -36,13 +36,23 @@ def service_list(app: App, kind: str | None, show_all: bool, as_json: bool) -> N
         if not show_all:
             query = query.where(Service.status == ServiceStatus.ACTIVE)
         rows = [
-            {"id": v.id, "kind": v.kind, "name": v.name, "status": v.status,
-             "committed_mbps": v.committed_mbps or None, "ports": len(v.endpoints),
-             "vlans": sorted({e.vlan for e in v.endpoints})}
+            {
+                "id": v.id,
+                "kind": v.kind,
+                "name": v.name,
+                "status": v.status,
+                "committed_mbps": v.committed_mbps or None,
+                "ports": len(v.endpoints),
+                "vlans": sorted({e.vlan for e in v.endpoints}),
+            }
             for v in s.scalars(query.order_by(Service.id))
-        ]  # fmt: skip
-    table(rows, ["id", "kind", "name", "status", "committed_mbps", "ports", "vlans"],
-          as_json=as_json, title="services")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["id", "kind", "name", "status", "committed_mbps", "ports", "vlans"],
+        as_json=as_json,
+        title="services",
+    )
 
 
 @service.command("add")

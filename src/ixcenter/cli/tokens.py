@@ -34,8 +34,12 @@ def token_create(app: App, name: str, role: str, member_key: str | None, as_json
     with app.registry.transaction(app.actor) as s:
         org_id = lookups.member(s, member_key).id if member_key else None
         created, secret = tokens.create(s, name, Role(role), org_id, app.registry.clock)
-        data = {"name": created.name, "role": created.role, "organisation_id": org_id,
-                "token": secret}  # fmt: skip
+        data = {
+            "name": created.name,
+            "role": created.role,
+            "organisation_id": org_id,
+            "token": secret,
+        }
     record(data, as_json=as_json)
 
 
@@ -46,14 +50,21 @@ def token_list(app: App, as_json: bool) -> None:
     """List tokens (never their secrets)."""
     with app.registry.read() as s:
         rows = [
-            {"name": t.name, "role": t.role,
-             "member": t.organisation.name if t.organisation else None,
-             "created_at": t.created_at.strftime("%Y-%m-%d %H:%M"),
-             "revoked_at": t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else None}
+            {
+                "name": t.name,
+                "role": t.role,
+                "member": t.organisation.name if t.organisation else None,
+                "created_at": t.created_at.strftime("%Y-%m-%d %H:%M"),
+                "revoked_at": t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else None,
+            }
             for t in tokens.list_tokens(s)
-        ]  # fmt: skip
-    table(rows, ["name", "role", "member", "created_at", "revoked_at"], as_json=as_json,
-          title="API tokens")  # fmt: skip
+        ]
+    table(
+        rows,
+        ["name", "role", "member", "created_at", "revoked_at"],
+        as_json=as_json,
+        title="API tokens",
+    )
 
 
 @token.command("revoke")
