@@ -232,3 +232,48 @@ def test_help_teaches(ixc: Invoke) -> None:
     ):
         assert f"  {group} " in top, group
     assert "Example:" in _ok(ixc, "member", "onboard", "--help")
+
+
+def test_connect_a_second_port_and_assign_addresses(ixc: Invoke) -> None:
+    _ok(
+        ixc,
+        "member",
+        "onboard",
+        "--name",
+        "Alpha",
+        "--asn",
+        "131072",
+        "--category",
+        "isp",
+        "--licence",
+        "L-1",
+        "--switch",
+        "bj1-sw1",
+        "--port",
+        "Eth1",
+        "--speed",
+        "10000",
+    )
+    assert (
+        _ok(ixc, "port", "add", "--switch", "sh1-sw1", "--name", "Eth1", "--speed", "100000")
+        == "port #2 sh1-sw1 Eth1 added\n"
+    )
+    assert (
+        _ok(ixc, "port", "connect", "2", "--member", "AS131072", "--mac", "02:00:00:00:0a:02")
+        == "port #2 connected to Alpha\n"
+    )
+    assigned = json.loads(
+        _ok(ixc, "ip", "assign", "2", "--exchange", "SH", "--vlan", "200", "--json")
+    )
+    assert (assigned["ipv4"], assigned["ipv6"]) == ("203.0.113.1", "2001:db8:200::1")
+    shown = json.loads(_ok(ixc, "member", "show", "Alpha", "--json"))
+    assert len(shown["ports"]) == 2
+
+
+def test_values_the_database_refuses_are_one_line(ixc: Invoke) -> None:
+    result = ixc(
+        "port", "add", "--switch", "bj1-sw1", "--name", "Eth1", "--speed", "99999999999999999999999"
+    )
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: the database refused the change: ")
+    assert len(result.stderr.splitlines()) == 1

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ixcenter import __version__
 from ixcenter.cli import (
@@ -67,6 +68,13 @@ class IxcGroup(click.Group):
             for line in error_lines(exc):
                 err.print(line, markup=False)
             ctx.exit(exit_code(exc))
+        except (IntegrityError, DataError, OverflowError) as exc:
+            # a rule the database enforces (e.g. a concurrent change, a number out of range)
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+            console(stderr=True).print(
+                f"error: the database refused the change: {detail}", markup=False
+            )
+            ctx.exit(3)
 
 
 @click.group(

@@ -100,6 +100,27 @@ def port_macs(app: App, port_id: int, macs: tuple[str, ...]) -> None:
     click.echo(f"port #{port_id} MACs: {text}")
 
 
+@port.command("connect")
+@click.argument("port_id", type=int)
+@click.option("--member", "member_key", required=True, help="Member name, ASN or #id.")
+@click.option("--mac", "macs", multiple=True, help="Router MAC address (repeatable).")
+@pass_app
+def port_connect(app: App, port_id: int, member_key: str, macs: tuple[str, ...]) -> None:
+    """Give an existing member one more available port (then: ixc ip assign).
+
+    \b
+    Example:
+      ixc port add --switch sh1-sw1 --name Ethernet3/1 --speed 100000
+      ixc port connect 42 --member AS64500 --mac 02:00:00:00:00:02
+      ixc ip assign 42 --exchange SH --vlan 200
+    """
+    with app.registry.transaction(app.actor) as s:
+        org = lookups.member(s, member_key)
+        ports.connect(s, port_id, org, list(macs), app.registry.clock)
+        name = org.name
+    click.echo(f"port #{port_id} connected to {name}")
+
+
 @port.command("move")
 @click.argument("port_id", type=int)
 @click.option("--to-switch", required=True)

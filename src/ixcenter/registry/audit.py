@@ -86,6 +86,8 @@ def _record(session: Session, flush_context: UOWTransaction) -> None:
     for obj in session.deleted:
         if isinstance(obj, Base) and not isinstance(obj, AuditEntry):
             entries.append(_entry(session, "delete", obj, _before(obj), None))
+    # the session's sets have no order: sort, so the same work always writes the same log
+    entries.sort(key=lambda e: (e.object_type, e.object_id or 0, e.action))
     session.add_all(entries)
 
 

@@ -118,8 +118,12 @@ def test_combined_dump_maps_ix_lan_ports_and_addresses(registry: Registry) -> No
     with registry.transaction("importer") as s:
         report = import_peeringdb(s, document)
     assert [tuple(row.values()) for row in report.rows()] == [
-        ("exchanges", 1, 0, 0), ("lans", 1, 0, 0), ("members", 1, 0, 0),
-        ("asns", 1, 0, 0), ("ports", 2, 0, 0), ("addresses", 2, 0, 0),
+        ("exchanges", 1, 0, 0),
+        ("lans", 1, 0, 0),
+        ("members", 1, 0, 0),
+        ("asns", 1, 0, 0),
+        ("ports", 2, 0, 0),
+        ("addresses", 2, 0, 0),
     ]
     assert list(report.rows()[0]) == ["kind", "created", "updated", "unchanged"]
     with registry.read() as s:

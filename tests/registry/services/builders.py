@@ -25,12 +25,20 @@ def small_exchange(registry: Registry) -> None:
         topology.add_lan(
             s,
             topology.NewLan(
-                "BJ", "BJ peering", 100, "198.51.100.0/24", "2001:db8:100::/64",
-                reserved=(("198.51.100.1", "rs1"), ("198.51.100.2", "rs2"),
-                          ("2001:db8:100::1", "rs1"), ("2001:db8:100::2", "rs2")),
+                "BJ",
+                "BJ peering",
+                100,
+                "198.51.100.0/24",
+                "2001:db8:100::/64",
+                reserved=(
+                    ("198.51.100.1", "rs1"),
+                    ("198.51.100.2", "rs2"),
+                    ("2001:db8:100::1", "rs1"),
+                    ("2001:db8:100::2", "rs2"),
+                ),
             ),
             registry.clock,
-        )  # fmt: skip
+        )
         topology.add_lan(
             s,
             topology.NewLan("SH", "SH peering", 200, "203.0.113.0/28", "2001:db8:200::/64"),

@@ -97,10 +97,9 @@ def test_duplicate_asn_and_address_in_use_are_refused(exchange: Registry) -> Non
     with pytest.raises(ValidationFailed) as exc, exchange.transaction("test") as s:
         members.onboard(
             s,
-            onboarding("Beta", 131072, "Eth2", ipv4="198.51.100.3",
-                       macs=("02:00:00:00:00:01",)),
+            onboarding("Beta", 131072, "Eth2", ipv4="198.51.100.3", macs=("02:00:00:00:00:01",)),
             exchange.clock,
-        )  # fmt: skip
+        )
     assert _codes(exc) == ["duplicate-asn", "in-use", "mac-in-use"]
     assert dump(exchange) == before
 
@@ -114,9 +113,13 @@ def test_every_problem_is_reported_at_once(exchange: Registry) -> None:
             exchange.clock,
         )
     assert _codes(exc) == [
-        "duplicate-asn", "duplicate-name", "licence-missing", "mac-in-use", "outside-lan",
+        "duplicate-asn",
+        "duplicate-name",
+        "licence-missing",
+        "mac-in-use",
+        "outside-lan",
         "port-taken",
-    ]  # fmt: skip
+    ]
     assert "Alpha" in str(exc.value)
 
 

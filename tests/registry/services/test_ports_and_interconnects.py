@@ -9,8 +9,8 @@ from ixcenter.core.errors import ValidationFailed
 from ixcenter.core.kinds import PortKind, PortStatus, ServiceKind, ServiceStatus
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import IpAssignment, Port, PortMac, Service, ServiceEndpoint
-from ixcenter.registry.services import interconnects, lookups, members, ports
-from tests.registry.services.builders import onboard, small_exchange, spare_port
+from ixcenter.registry.services import addresses, interconnects, lookups, members, ports
+from tests.registry.services.builders import onboard, onboarding, small_exchange, spare_port
 from tests.registry_state import dump
 
 
@@ -25,9 +25,12 @@ def _pair(registry: Registry) -> tuple[int, int]:
 
 
 def _interconnect(
-    registry: Registry, port_ids: tuple[int, ...], vlan: int = 300, mbps: int = 1000,
+    registry: Registry,
+    port_ids: tuple[int, ...],
+    vlan: int = 300,
+    mbps: int = 1000,
     kind: ServiceKind = ServiceKind.MULTI_CLOUD,
-) -> Service:  # fmt: skip
+) -> Service:
     with registry.transaction("test") as s:
         return interconnects.add(
             s, interconnects.Interconnect(kind, "cloud link", mbps, port_ids, vlan), registry.clock
@@ -111,8 +114,9 @@ def test_move_keeps_addresses_macs_and_services(exchange: Registry) -> None:
     a, b = _pair(exchange)
     _interconnect(exchange, (a, b))
     with exchange.read() as s:
-        before_ips = s.execute(select(IpAssignment.ipv4, IpAssignment.ipv6).where(
-            IpAssignment.port_id == a)).one()  # fmt: skip
+        before_ips = s.execute(
+            select(IpAssignment.ipv4, IpAssignment.ipv6).where(IpAssignment.port_id == a)
+        ).one()
     with exchange.transaction("test") as s:
         moved = ports.move(s, ports.Move(a, "bj1-sw1", "Eth7", speed_mbps=100_000))
     with exchange.read() as s:
@@ -184,3 +188,40 @@ def test_set_macs_refuses_a_mac_of_another_port(exchange: Registry) -> None:
         ports.set_macs(s, lookups.port(s, b), ["02:00:00:00:00:01"])
     assert _codes(exc) == ["mac-in-use"]
     assert a
+
+
+def test_an_existing_member_connects_at_a_second_center(exchange: Registry) -> None:
+    a, _ = _pair(exchange)
+    second = spare_port(exchange, "sh1-sw1", "Eth1", speed=100_000)
+    with exchange.transaction("test") as s:
+        alpha = lookups.member(s, "Alpha")
+        port = ports.connect(s, second, alpha, ["02:00:00:00:0a:02"], exchange.clock)
+        done = addresses.assign(s, lookups.lan(s, "SH", 200), port, alpha.asns[0])
+        assert (done.ipv4, done.ipv6) == ("203.0.113.1", "2001:db8:200::1")
+    with exchange.read() as s:
+        alpha = lookups.member(s, "Alpha")
+        assert sorted(p.id for p in alpha.ports) == [a, second]
+        endpoints = s.scalars(select(ServiceEndpoint).where(ServiceEndpoint.port_id == second))
+        assert [(e.vlan, e.service.kind) for e in endpoints] == [(200, ServiceKind.PUBLIC_PEERING)]
+
+
+def test_connect_refuses_taken_ports_and_expired_licences(exchange: Registry) -> None:
+    a, b = _pair(exchange)
+    with exchange.transaction("test") as s:
+        members.update(
+            s, lookups.member(s, "Alpha"), members.MemberChange(licence_expires=dt.date(2026, 1, 1))
+        )
+    before = dump(exchange)
+    with pytest.raises(ValidationFailed) as exc, exchange.transaction("test") as s:
+        ports.connect(s, b, lookups.member(s, "Alpha"), ["02:00:00:00:00:01"], exchange.clock)
+    assert _codes(exc) == ["licence-expired", "mac-in-use", "port-taken"]
+    assert a and dump(exchange) == before
+
+
+def test_ports_bundled_in_a_lag_cannot_be_taken_alone(exchange: Registry) -> None:
+    ids = [spare_port(exchange, "bj1-sw1", f"Eth{n}", speed=100_000) for n in (10, 11)]
+    with exchange.transaction("test") as s:
+        ports.add_lag(s, "bj1-sw1", "ae0", ids)
+    with pytest.raises(ValidationFailed) as exc, exchange.transaction("test") as s:
+        members.onboard(s, onboarding("Sneaky", 131090, "Eth10", speed_mbps=None), exchange.clock)
+    assert _codes(exc) == ["port-in-lag"]

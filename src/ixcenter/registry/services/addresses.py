@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from ixcenter.core.errors import NotFound, Problems
 from ixcenter.registry import ipam
-from ixcenter.registry.models import IpAssignment, MemberAsn, PeeringLan, Port, ReservedAddress
+from ixcenter.registry.models import (
+    IpAssignment,
+    MemberAsn,
+    PeeringLan,
+    Port,
+    ReservedAddress,
+    Service,
+    ServiceEndpoint,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +114,21 @@ def assign(
     problems.raise_if_any()
     assignment = IpAssignment(lan=lan, port=port, member_asn=asn, ipv4=v4, ipv6=v6)
     session.add(assignment)
+    join_public_peering(session, lan, port)
     session.flush()
     return assignment
+
+
+def join_public_peering(session: Session, lan: PeeringLan, port: Port) -> None:
+    """Put the LAN's VLAN on ``port`` as an endpoint of its public-peering service, once."""
+    peering = session.scalars(select(Service).where(Service.lan_id == lan.id)).one()
+    present = session.scalars(
+        select(ServiceEndpoint).where(
+            ServiceEndpoint.port_id == port.id, ServiceEndpoint.service_id == peering.id
+        )
+    ).first()
+    if present is None:
+        session.add(ServiceEndpoint(service=peering, port=port, vlan=lan.vlan))
 
 
 def release(session: Session, assignment: IpAssignment) -> None:

@@ -17,8 +17,8 @@ from ixcenter.core.errors import NotFound, Problems
 from ixcenter.core.kinds import ServiceKind, ServiceStatus
 from ixcenter.registry.models import Port, Service, ServiceEndpoint
 from ixcenter.registry.services import lookups
-from ixcenter.registry.services.members import check_licence
 from ixcenter.registry.services.ports import IN_SERVICE
+from ixcenter.registry.services.rules import check_licence
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ixcenter.core.asns import parse_asn
-from ixcenter.core.errors import NotFound
+from ixcenter.core.errors import NotFound, ValidationFailed
 from ixcenter.registry.models import (
     ExchangeCenter,
     MemberAsn,
@@ -78,9 +78,7 @@ def member(session: Session, key: str | int) -> Organisation:
         return by_name
     try:
         asn = parse_asn(text)
-    except ValueError:
-        raise NotFound(f"no member {text!r}") from None
-    except Exception:
+    except ValidationFailed:
         raise NotFound(f"no member {text!r}") from None
     return member_by_asn(session, asn)
 

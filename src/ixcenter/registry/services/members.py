@@ -17,7 +17,6 @@ from ixcenter.core.asns import parse_asn, special_purpose
 from ixcenter.core.clock import Clock
 from ixcenter.core.errors import NotFound, Problems, ValidationFailed
 from ixcenter.core.kinds import OrgCategory, PortStatus
-from ixcenter.core.macs import normalise_mac
 from ixcenter.registry.models import (
     IpAssignment,
     MemberAsn,
@@ -25,11 +24,10 @@ from ixcenter.registry.models import (
     PeeringLan,
     Port,
     PortMac,
-    Service,
-    ServiceEndpoint,
     Switch,
 )
 from ixcenter.registry.services import addresses, lookups
+from ixcenter.registry.services.rules import check_licence, check_macs
 from ixcenter.registry.services.topology import check_country
 
 
@@ -69,18 +67,6 @@ class Onboarded:
     ipv6: str | None
 
 
-def check_licence(problems: Problems, org_field: str, org: Organisation, today: dt.date) -> None:
-    """An expired or missing licence blocks new services."""
-    if not org.licence_number:
-        problems.add(org_field, f"{org.name} has no business licence on file", "licence-missing")
-    elif org.licence_expires is not None and org.licence_expires < today:
-        problems.add(
-            org_field,
-            f"the business licence of {org.name} expired on {org.licence_expires.isoformat()}",
-            "licence-expired",
-        )
-
-
 def _check_asn(session: Session, problems: Problems, raw: int | str) -> int | None:
     try:
         asn = parse_asn(raw)
@@ -98,23 +84,6 @@ def _check_asn(session: Session, problems: Problems, raw: int | str) -> int | No
     return asn
 
 
-def _check_macs(session: Session, problems: Problems, raw: tuple[str, ...]) -> list[str]:
-    macs: list[str] = []
-    for index, text in enumerate(raw):
-        try:
-            mac = normalise_mac(text)
-        except ValidationFailed:
-            problems.add(f"macs[{index}]", f"{text!r} is not a MAC address", "invalid-mac")
-            continue
-        if mac in macs:
-            problems.add(f"macs[{index}]", f"{mac} is given twice", "duplicate-mac")
-        owner = session.scalars(select(PortMac).where(PortMac.mac == mac)).first()
-        if owner is not None:
-            problems.add(f"macs[{index}]", f"{mac} is in use on port {owner.port_id}", "mac-in-use")
-        macs.append(mac)
-    return macs
-
-
 def _existing_port(
     session: Session, problems: Problems, switch: Switch | None, request: Onboarding
 ) -> Port | None:
@@ -128,6 +97,8 @@ def _existing_port(
         return None
     if port.status != PortStatus.AVAILABLE or port.organisation_id is not None:
         problems.add("port", f"port {switch.name} {port.name} is {port.status}", "port-taken")
+    elif port.lag_id is not None:
+        problems.add("port", f"port {switch.name} {port.name} is part of a LAG", "port-in-lag")
     if request.speed_mbps is not None and request.speed_mbps != port.speed_mbps:
         problems.add("speed_mbps", f"port {port.name} runs at {port.speed_mbps} Mbit/s")
     return port
@@ -170,7 +141,7 @@ def onboard(session: Session, request: Onboarding, clock: Clock) -> Onboarded:
         url=request.url,
     )
     check_licence(problems, "licence_number", organisation, clock.today())
-    macs = _check_macs(session, problems, request.macs)
+    macs = check_macs(session, problems, request.macs)
     switch: Switch | None
     try:
         switch = lookups.switch(session, request.switch)
@@ -206,8 +177,8 @@ def onboard(session: Session, request: Onboarding, clock: Clock) -> Onboarded:
     port.macs = [PortMac(mac=mac) for mac in macs]
     session.add_all([organisation, port])
     session.add(IpAssignment(lan=lan, port=port, member_asn=member_asn, ipv4=ipv4, ipv6=ipv6))
-    peering = session.scalars(select(Service).where(Service.lan_id == lan.id)).one()
-    session.add(ServiceEndpoint(service=peering, port=port, vlan=lan.vlan))
+    session.flush()
+    addresses.join_public_peering(session, lan, port)
     session.flush()
     return Onboarded(organisation.id, asn, port.id, lan.id, ipv4, ipv6)
 

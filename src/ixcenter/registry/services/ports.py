@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ixcenter.core.errors import Problems, ValidationFailed
+from ixcenter.core.clock import Clock
+from ixcenter.core.errors import Problems
 from ixcenter.core.kinds import PortKind, PortStatus, ServiceStatus
-from ixcenter.core.macs import normalise_mac
-from ixcenter.registry.models import Port, PortMac
+from ixcenter.registry.models import Organisation, Port, PortMac
 from ixcenter.registry.services import lookups
+from ixcenter.registry.services.rules import check_licence, check_macs
 
 IN_SERVICE = (PortStatus.CONNECTED, PortStatus.DISABLED)
 
@@ -62,24 +62,34 @@ def add_lag(session: Session, switch_name: str, name: str, member_port_ids: list
 
 
 def set_macs(session: Session, port: Port, macs: list[str]) -> Port:
+    """Replace the MACs allowed on ``port``."""
     problems = Problems()
-    wanted: list[str] = []
-    for index, text in enumerate(macs):
-        try:
-            mac = normalise_mac(text)
-        except ValidationFailed:
-            problems.add(f"macs[{index}]", f"{text!r} is not a MAC address", "invalid-mac")
-            continue
-        other = session.scalars(
-            select(PortMac).where(PortMac.mac == mac, PortMac.port_id != port.id)
-        ).first()
-        if other is not None:
-            problems.add(f"macs[{index}]", f"{mac} is in use on port {other.port_id}", "mac-in-use")
-        if mac not in wanted:
-            wanted.append(mac)
+    wanted = check_macs(session, problems, macs, port_id=port.id)
     problems.raise_if_any()
     keep = [m for m in port.macs if m.mac in wanted]
-    port.macs = keep + [PortMac(mac=m) for m in wanted if m not in {k.mac for k in keep}]
+    kept = {m.mac for m in keep}
+    port.macs = keep + [PortMac(mac=m) for m in wanted if m not in kept]
+    session.flush()
+    return port
+
+
+def connect(
+    session: Session, port_id: int, organisation: Organisation, macs: list[str], clock: Clock
+) -> Port:
+    """Give an existing member one more available port (addresses follow with ``assign``)."""
+    port = lookups.port(session, port_id)
+    problems = Problems()
+    label = f"port {port.switch.name} {port.name}"
+    if port.status != PortStatus.AVAILABLE or port.organisation_id is not None:
+        problems.add("port_id", f"{label} is {port.status}", "port-taken")
+    elif port.lag_id is not None:
+        problems.add("port_id", f"{label} is part of a LAG", "port-in-lag")
+    check_licence(problems, "member", organisation, clock.today())
+    found = check_macs(session, problems, macs)
+    problems.raise_if_any()
+    port.organisation = organisation
+    port.status = PortStatus.CONNECTED
+    port.macs = [PortMac(mac=m) for m in found]
     session.flush()
     return port
 
@@ -106,7 +116,9 @@ def move(session: Session, request: Move) -> Port:
     if target is not None:
         problems.check(target.id != old.id, "to_port", "the port is already there")
         problems.check(
-            target.status == PortStatus.AVAILABLE and target.organisation_id is None,
+            target.status == PortStatus.AVAILABLE
+            and target.organisation_id is None
+            and target.lag_id is None,
             "to_port",
             f"port {request.to_switch} {request.to_port} is {target.status}",
             "port-taken",

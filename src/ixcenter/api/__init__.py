@@ -1,0 +1,1 @@
+"""The REST API: a FastAPI app over the registry services (``create_app``), with token roles."""

@@ -1,0 +1,95 @@
+"""The web application: REST API under ``/api/v1``, IX-F export, portal pages, OpenAPI and docs.
+
+``create_app(registry)`` is the one way to build it (``ixc serve`` and the benchmarks call it).
+Every route must declare its access rule through a ``policy.Guard``; a route without one stops the
+app from being built, so no endpoint is ever open by accident. ``app.state.access_rules`` maps each
+``(method, path)`` to its rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
+
+import ixcenter
+from ixcenter.api import docs, policy, problems
+from ixcenter.api.policy import Rule
+from ixcenter.api.routes import audit, exchanges, interchange, ips, links, members, ports, services
+from ixcenter.core.errors import ConfigurationError
+from ixcenter.portal import pages
+from ixcenter.registry.db import Registry
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+The registry of the Internet Exchange Center: exchange centers, members, ports, IP assignments,
+services and long-distance links.
+
+**Authentication**: `Authorization: Bearer <token>` (tokens come from `ixc token create`). Roles:
+*operator* (everything), *supervisor* (reads everything, writes nothing), *member* (its own
+organisation, ports, addresses and services only), and the public (no token: centers, LANs, links,
+the member list with public fields and the IX-F export).
+
+**Errors** are RFC 9457 problem details (`application/problem+json`); validation errors list every
+problem in `errors`. Another member's object answers **404**, exactly like one that does not exist;
+**403** means the token's role may not do what it sees.
+"""
+
+
+ROUTERS: tuple[tuple[APIRouter, str], ...] = (
+    (exchanges.router, API_PREFIX),
+    (members.router, API_PREFIX),
+    (ports.router, API_PREFIX),
+    (ips.router, API_PREFIX),
+    (services.router, API_PREFIX),
+    (links.router, API_PREFIX),
+    (audit.router, API_PREFIX),
+    (interchange.router, API_PREFIX),
+    (interchange.export_router, ""),
+    (pages.router, ""),
+)
+
+
+def access_rules(routes: Sequence[BaseRoute], prefix: str = "") -> dict[tuple[str, str], Rule]:
+    """``(method, path) -> rule`` of every API route; ``ConfigurationError`` for one without."""
+    rules: dict[tuple[str, str], Rule] = {}
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        rule = policy.rule_of([d.call for d in route.dependant.dependencies])
+        if rule is None:
+            raise ConfigurationError(f"route {prefix}{route.path} declares no access rule")
+        for method in route.methods or ():
+            rules[(method, prefix + route.path)] = rule
+    return rules
+
+
+def create_app(registry: Registry) -> FastAPI:
+    """The ASGI app serving ``registry``."""
+    app = FastAPI(
+        title="ixcenter",
+        version=ixcenter.__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.registry = registry
+    problems.install(app)
+    rules: dict[tuple[str, str], Rule] = {}
+    for router, prefix in ROUTERS:
+        rules.update(access_rules(router.routes, prefix))
+        app.include_router(router, prefix=prefix)
+    app.mount(pages.STATIC_PATH, StaticFiles(directory=pages.STATIC_DIR), name="static")
+    docs.install(app)
+    rules.update(access_rules(app.router.routes))
+    app.state.access_rules = rules
+    logger.info("API ready on registry %s", registry.dialect)
+    return app

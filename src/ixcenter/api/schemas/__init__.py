@@ -1,0 +1,1 @@
+"""Request and response bodies of the API (pydantic lives here and nowhere deeper)."""
