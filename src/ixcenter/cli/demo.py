@@ -83,7 +83,7 @@ def demo(app: App, members: int, seed: int, port: int | None) -> None:
     message(f"operator token: {secret}")
     message(
         "  try: curl -H 'Authorization: Bearer <token>' "
-        f"http://127.0.0.1:{port or app.settings.api_port}/api/members"
+        f"http://127.0.0.1:{port or app.settings.api_port}/api/v1/members"
     )
     _serve(app, None, port)
 

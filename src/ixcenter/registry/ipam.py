@@ -78,8 +78,16 @@ def check_address(
 
 def next_free(network: IPNetwork, taken: Iterable[str]) -> str | None:
     """The lowest usable address of ``network`` not in ``taken`` (reserved and used)."""
-    blocked = {ipaddress.ip_address(a) for a in taken}
-    for address in network.hosts():
-        if address not in blocked and usable(network, address):
-            return str(address)
-    return None
+    blocked = {int(ipaddress.ip_address(a)) for a in taken}
+    first = int(network.network_address)
+    last = int(network.broadcast_address)
+    if network.num_addresses > 2:
+        first += 1  # never the network (IPv4) or subnet-router anycast (IPv6) address
+        if network.version == 4:
+            last -= 1  # never the broadcast address
+    candidate = first
+    while candidate <= last and candidate in blocked:
+        candidate += 1
+    if candidate > last:
+        return None
+    return str(ipaddress.ip_address(candidate))
