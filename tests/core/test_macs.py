@@ -39,9 +39,9 @@ def test_round_trip(raw: bytes) -> None:
 
 @given(st.text(max_size=30))
 def test_arbitrary_text_is_either_a_canonical_mac_or_a_validation_error(text: str) -> None:
-    try:
-        mac = normalise_mac(text)
-    except ValidationFailed as exc:
-        assert exc.problems[0].code == "invalid-mac"
+    digits = re.sub(r"[:\-.\s]", "", text.strip().lower())
+    if re.fullmatch(r"[0-9a-f]{12}", digits):
+        assert normalise_mac(text) == ":".join(digits[i : i + 2] for i in range(0, 12, 2))
     else:
-        assert re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac)
+        with pytest.raises(ValidationFailed):
+            normalise_mac(text)
