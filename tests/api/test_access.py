@@ -164,6 +164,20 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "POST",
+        f"{V1}/ports/{{port_id}}/connect",
+        Rule.OPERATOR,
+        target=lambda m, w: {"port_id": w.spare_ports[0]},
+        body=lambda m, w: {"member_id": m.org_id, "macs": ["02:00:00:00:bb:01"]},
+    ),
+    Case(
+        "POST",
+        f"{V1}/ips",
+        Rule.OPERATOR,
+        201,
+        body=lambda m, w: {"port_id": m.port_id, "exchange": "BJ", "vlan": 100},
+    ),
+    Case(
+        "POST",
         f"{V1}/ports/{{port_id}}/decommission",
         Rule.OPERATOR,
         target=lambda m, w: {"port_id": m.port_id},

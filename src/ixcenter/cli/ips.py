@@ -87,14 +87,7 @@ def ip_assign(
 ) -> None:
     """Give the member on PORT_ID another router address pair on a LAN."""
     with app.registry.transaction(app.actor) as s:
-        port = lookups.port(s, port_id)
-        org = port.organisation
-        if org is None:
-            raise click.UsageError(f"port #{port_id} serves no member")
-        chosen = next((a for a in org.asns if asn is None or a.asn == asn), None)
-        if chosen is None:
-            raise click.UsageError(f"{org.name} has no AS{asn}")
-        done = addresses.assign(s, lookups.lan(s, exchange_code, vlan), port, chosen, ipv4, ipv6)
+        done = addresses.assign_to_port(s, port_id, exchange_code, vlan, asn, ipv4, ipv6)
         data = _row(done)
     record(data, as_json=as_json)
 

@@ -15,10 +15,10 @@ from ixcenter.api import policy
 from ixcenter.api.paging import Limit, Offset, page
 from ixcenter.api.policy import MemberWriter, Operator, Reader, RegistryDep
 from ixcenter.api.schemas.numbers import PathId
-from ixcenter.api.schemas.ports import LagIn, MacsIn, MoveIn, PortIn, PortOut
+from ixcenter.api.schemas.ports import ConnectIn, LagIn, MacsIn, MoveIn, PortIn, PortOut
 from ixcenter.api.schemas.problems import ERRORS
 from ixcenter.registry.models import Port
-from ixcenter.registry.services import ports
+from ixcenter.registry.services import lookups, ports
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,17 @@ def move_port(port_id: PathId, body: MoveIn, caller: Operator, registry: Registr
         target = ports.move(session, body.to_move(port_id))
         logger.info("port %d moved to %d by %s", port_id, target.id, caller.actor)
         return PortOut.of(target)
+
+
+@router.post("/ports/{port_id}/connect", response_model=PortOut)
+def connect_port(
+    port_id: PathId, body: ConnectIn, caller: Operator, registry: RegistryDep
+) -> PortOut:
+    """Give an existing member this available port (addresses follow with ``POST /ips``)."""
+    with registry.transaction(caller.actor) as session:
+        member = lookups.member(session, f"#{body.member_id}")
+        clock = registry.clock
+        return PortOut.of(ports.connect(session, port_id, member, list(body.macs), clock))
 
 
 @router.post("/ports/{port_id}/decommission", response_model=PortOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ixcenter.api.schemas.numbers import Id, Int64
+from ixcenter.api.schemas.numbers import Id, Int32, Int64
 from ixcenter.core.kinds import PortKind, PortStatus
 from ixcenter.registry.models import IpAssignment, Port
 from ixcenter.registry.services import ports
@@ -61,6 +61,24 @@ class MoveIn(BaseModel):
 
 class MacsIn(BaseModel):
     macs: list[str]
+
+
+class ConnectIn(BaseModel):
+    """Give an existing member this available port."""
+
+    member_id: Id
+    macs: list[str] = []
+
+
+class AssignIn(BaseModel):
+    """One more router address pair for the member on ``port_id``; omitted addresses: next free."""
+
+    port_id: Id
+    exchange: str
+    vlan: Int32
+    asn: Int64 | None = None
+    ipv4: str | None = None
+    ipv6: str | None = None
 
 
 class AssignmentOut(BaseModel):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ixcenter.core.errors import NotFound, Problems
+from ixcenter.core.errors import NotFound, Problem, Problems, ValidationFailed
 from ixcenter.registry import ipam
 from ixcenter.registry.models import (
     IpAssignment,
@@ -23,6 +23,7 @@ from ixcenter.registry.models import (
     Service,
     ServiceEndpoint,
 )
+from ixcenter.registry.services import lookups
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,31 @@ def assign(
     join_public_peering(session, lan, port)
     session.flush()
     return assignment
+
+
+def assign_to_port(
+    session: Session,
+    port_id: int,
+    exchange: str,
+    vlan: int,
+    asn: int | None = None,
+    ipv4: str | None = None,
+    ipv6: str | None = None,
+) -> IpAssignment:
+    """``assign`` by the names people use: the member on ``port_id``, its ``asn`` (default its
+    first) on the LAN with ``vlan`` at ``exchange``."""
+    port = lookups.port(session, port_id)
+    lan = lookups.lan(session, exchange, vlan)
+    if port.organisation is None:
+        raise ValidationFailed(
+            [Problem("port_id", f"port {port.id} serves no member", "port-unassigned")]
+        )
+    chosen = next((a for a in port.organisation.asns if asn in (None, a.asn)), None)
+    if chosen is None:
+        raise ValidationFailed(
+            [Problem("asn", f"{port.organisation.name} has no AS{asn}", "wrong-asn")]
+        )
+    return assign(session, lan, port, chosen, ipv4, ipv6)
 
 
 def join_public_peering(session: Session, lan: PeeringLan, port: Port) -> None:
