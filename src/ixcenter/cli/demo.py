@@ -51,7 +51,10 @@ def _serve(app: App, host: str | None, port: int | None) -> None:
 @click.option("--port", type=int, help="Port to listen on.  [default: 8470]")
 @pass_app
 def serve(app: App, host: str | None, port: int | None) -> None:
-    """Serve the REST API (OpenAPI at /openapi.json) and the portal on one port."""
+    """Serve the REST API and the portal.
+
+    One port for both; the OpenAPI description is at /openapi.json.
+    """
     _serve(app, host, port)
 
 
@@ -61,7 +64,9 @@ def serve(app: App, host: str | None, port: int | None) -> None:
 @click.option("--port", type=int, help="Port to listen on.  [default: 8470]")
 @pass_app
 def demo(app: App, members: int, seed: int, port: int | None) -> None:
-    """Run a demo exchange: synthetic data in the registry, the API and portal on localhost.
+    """Run a demo exchange on localhost.
+
+    Synthetic data in the registry, with the API and portal served on localhost.
 
     The registry is filled once; running again reuses it. An operator token is printed so the
     API can be tried at once.

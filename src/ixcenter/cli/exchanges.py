@@ -20,7 +20,10 @@ from ixcenter.registry.services import lookups, topology
 
 @click.group("exchange")
 def exchange() -> None:
-    """Exchange centers: one per region, each with nodes in several cities."""
+    """Exchange centers, one per region.
+
+    Each has nodes in several cities and its own peering LANs.
+    """
 
 
 @exchange.command("list")
@@ -79,7 +82,10 @@ def exchange_add(
 
 @click.group("node")
 def node() -> None:
-    """Nodes: the points of presence of an exchange center, in data centers of several cities."""
+    """Nodes: points of presence in cities.
+
+    A node stands in a data center and belongs to one exchange center.
+    """
 
 
 @node.command("list")
@@ -214,7 +220,10 @@ def switch_add(
 
 @click.group("lan")
 def lan() -> None:
-    """Peering LANs: one VLAN with an IPv4 and an IPv6 prefix per exchange center."""
+    """Peering LANs: a VLAN with IPv4 and IPv6.
+
+    Each exchange center has one or more; members get addresses on them.
+    """
 
 
 @lan.command("list")

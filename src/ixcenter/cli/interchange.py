@@ -42,7 +42,10 @@ def export_ixf(app: App, output: Path | None) -> None:
 
 @click.group("import")
 def import_() -> None:
-    """Import IX-F or PeeringDB data. Importing the same file twice changes nothing."""
+    """Import IX-F or PeeringDB data.
+
+    Importing the same file twice changes nothing.
+    """
 
 
 ALLOW_OUTSIDE = click.option(

@@ -29,7 +29,10 @@ COLUMNS = ["id", "exchange", "vlan", "asn", "member", "port_id", "ipv4", "ipv6"]
 
 @click.group("ip")
 def ip() -> None:
-    """IP assignments: one dual-stack pair per member router per peering LAN."""
+    """Member addresses on the peering LANs.
+
+    One dual-stack pair per member router per peering LAN.
+    """
 
 
 @ip.command("list")

@@ -13,7 +13,10 @@ from ixcenter.registry.services import topology
 
 @click.group("link")
 def link() -> None:
-    """Long-distance links between exchange centers, and cross-border channels abroad."""
+    """Long-distance and cross-border links.
+
+    Links join exchange centers; cross-border channels reach exchanges abroad.
+    """
 
 
 @link.command("list")

@@ -19,7 +19,9 @@ CATEGORIES = click.Choice([c.value for c in OrgCategory])
 
 @click.group("member")
 def member() -> None:
-    """Members: organisations, their ASNs, licence, ports and addresses.
+    """Members: organisations, ASNs, licences.
+
+    Also their ports and addresses.
 
     A member is named by name, by ASN (AS64500) or by id (#12).
     """

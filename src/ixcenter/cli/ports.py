@@ -81,7 +81,7 @@ def port_add(app: App, switch_name: str, name: str, speed_mbps: int) -> None:
 @click.argument("port_ids", nargs=-1, type=int, required=True)
 @pass_app
 def port_lag(app: App, switch_name: str, name: str, port_ids: tuple[int, ...]) -> None:
-    """Bundle available ports PORT_IDS of one switch into a LAG."""
+    """Bundle available ports into a LAG."""
     with app.registry.transaction(app.actor) as s:
         lag = ports.add_lag(s, switch_name, name, list(port_ids))
         text = f"LAG #{lag.id} {name} of {len(port_ids)} ports, {lag.speed_mbps} Mbit/s"
@@ -93,7 +93,7 @@ def port_lag(app: App, switch_name: str, name: str, port_ids: tuple[int, ...]) -
 @click.argument("macs", nargs=-1)
 @pass_app
 def port_macs(app: App, port_id: int, macs: tuple[str, ...]) -> None:
-    """Set the MAC addresses allowed on PORT_ID (none: clear them)."""
+    """Set the MACs allowed on a port (none: clear)."""
     with app.registry.transaction(app.actor) as s:
         done = ports.set_macs(s, lookups.port(s, port_id), list(macs))
         text = ", ".join(m.mac for m in done.macs) or "none"
@@ -106,7 +106,9 @@ def port_macs(app: App, port_id: int, macs: tuple[str, ...]) -> None:
 @click.option("--mac", "macs", multiple=True, help="Router MAC address (repeatable).")
 @pass_app
 def port_connect(app: App, port_id: int, member_key: str, macs: tuple[str, ...]) -> None:
-    """Give an existing member one more available port (then: ixc ip assign).
+    """Give an existing member one more port.
+
+    The port must be available; addresses follow with `ixc ip assign`.
 
     \b
     Example:
@@ -128,7 +130,10 @@ def port_connect(app: App, port_id: int, member_key: str, macs: tuple[str, ...])
 @click.option("--speed", "speed_mbps", type=int, help="Mbit/s, if the new port is created.")
 @pass_app
 def port_move(app: App, port_id: int, to_switch: str, to_port: str, speed_mbps: int | None) -> None:
-    """Move a member's connection (MACs, addresses, services) to another port."""
+    """Move a member to another port.
+
+    MACs, addresses and service VLANs move along.
+    """
     with app.registry.transaction(app.actor) as s:
         target = ports.move(s, ports.Move(port_id, to_switch, to_port, speed_mbps))
         target_id = target.id
@@ -140,7 +145,10 @@ def port_move(app: App, port_id: int, to_switch: str, to_port: str, speed_mbps: 
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def port_decommission(app: App, port_id: int, yes: bool) -> None:
-    """Take PORT_ID out of service, releasing its addresses and service VLANs."""
+    """Take a port out of service.
+
+    Its addresses and service VLANs are released.
+    """
     if not yes:
         click.confirm(f"decommission port #{port_id} and release its addresses?", abort=True)
     with app.registry.transaction(app.actor) as s:

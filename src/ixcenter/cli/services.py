@@ -17,7 +17,10 @@ PRIVATE_KINDS = click.Choice([k.value for k in ServiceKind if k.is_private])
 
 @click.group("service")
 def service() -> None:
-    """Services: public peering per LAN, and private interconnects (a VLAN joining ports)."""
+    """Public peering and private interconnects.
+
+    Public peering is one service per LAN; a private interconnect is a VLAN joining ports.
+    """
 
 
 @service.command("list")
