@@ -1,8 +1,8 @@
 """``ixc``: the command line of ixcenter.
 
 Exit codes: 0 success, 1 unexpected failure, 2 usage error, 3 validation failed (every problem is
-printed, one per line), 4 not found, 5 authentication or permission, 6 malformed input document,
-7 configuration.
+printed, one per line), 4 not found, 5 authentication or permission, 6 malformed input document
+or wire data, 7 configuration.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ixcenter.config import Settings
 from ixcenter.core.errors import (
     AuthenticationFailed,
     ConfigurationError,
+    DecodeError,
     FormatError,
     IxcError,
     NotFound,
@@ -42,6 +43,7 @@ from ixcenter.core.errors import (
 
 EXIT_CODES: tuple[tuple[type[IxcError], int], ...] = (
     (FormatError, 6),
+    (DecodeError, 6),
     (ValidationFailed, 3),
     (NotFound, 4),
     (AuthenticationFailed, 5),

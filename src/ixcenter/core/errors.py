@@ -9,7 +9,8 @@ API) map the subclasses to exit codes and RFC 9457 problem types::
     ├── NotFound              a named object does not exist
     ├── AuthenticationFailed  no credentials, or credentials that match nothing
     ├── PermissionDenied      the caller's role or scope does not allow the operation
-    └── ConfigurationError    settings that make the platform unable to start
+    ├── ConfigurationError    settings that make the platform unable to start
+    └── DecodeError           wire data (a flow datagram, a PDU) is malformed; carries the offset
 """
 
 from __future__ import annotations
@@ -85,6 +86,20 @@ class ConfigurationError(IxcError):
 
     title = "Configuration error"
     slug = "configuration-error"
+
+
+class DecodeError(IxcError):
+    """Wire data (an sFlow datagram, an IPFIX message, a PDU) that is malformed or truncated.
+
+    ``offset`` is the byte position inside the datagram where decoding stopped.
+    """
+
+    title = "Malformed wire data"
+    slug = "malformed-wire-data"
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} (at byte {offset})")
+        self.offset = offset
 
 
 class Problems:

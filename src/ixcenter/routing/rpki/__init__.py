@@ -1,0 +1,1 @@
+"""RPKI data: VRP files (``vrps``) and RFC 6811 origin validation (``validation``)."""
