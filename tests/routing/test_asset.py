@@ -95,7 +95,7 @@ def test_depth_limit_uses_the_shortest_path() -> None:
     )
     found = store.origins_of_set("AS-ROOT", limits=Limits(max_depth=3))
     assert found.asns == {7}
-    assert not found.problems
+    assert found.complete and not found.problems
 
 
 def test_size_limit() -> None:

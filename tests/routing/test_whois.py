@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from ixcenter.routing.irr.rpsl import parse_rpsl
 from ixcenter.routing.irr.store import IrrStore
 from ixcenter.routing.irr.whois import WhoisClient, WhoisError
 from ixcenter.routing.irr.whois_server import Responder, Session, WhoisServer, serve_in_thread
+from tests.live import require
 
 RPSL = """\
 as-set: AS-TOP
@@ -180,3 +182,25 @@ def test_client_reports_a_refused_connection() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(WhoisError, match="cannot connect"):
         WhoisClient("127.0.0.1", port, timeout=1).connect()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-4", "-b", "-l", "p", "AS-TOP"], ["192.0.2.0/24", "198.51.100.0/24"]),
+        (["-6", "-b", "-l", "p", "AS-TOP"], ["2001:db8::/32"]),
+        (["-4", "-b", "-L", "1", "-l", "p", "AS-TOP"], ["192.0.2.0/24"]),
+    ],
+)
+def test_bgpq4_against_the_server(store: IrrStore, args: list[str], expected: list[str]) -> None:
+    with serve_in_thread(store) as server:
+        result = subprocess.run(
+            [require("bgpq4"), "-S", "RIPE,RADB", "-p", "-h", f"127.0.0.1:{server.port}", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    found = [line.strip(" ,") for line in result.stdout.splitlines()[1:-1]]
+    assert found == expected

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 unexpected failure, 2 usage error, 3 validation failed (every problem is
 printed, one per line), 4 not found, 5 authentication or permission, 6 malformed input document
-or wire data, 7 configuration.
+or wire data, 7 configuration, 8 an upstream service (IRR, daemon) failed.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from ixcenter.core.errors import (
     IxcError,
     NotFound,
     PermissionDenied,
+    UpstreamError,
     ValidationFailed,
 )
 
@@ -49,6 +50,7 @@ EXIT_CODES: tuple[tuple[type[IxcError], int], ...] = (
     (AuthenticationFailed, 5),
     (PermissionDenied, 5),
     (ConfigurationError, 7),
+    (UpstreamError, 8),
 )
 
 

@@ -10,7 +10,8 @@ API) map the subclasses to exit codes and RFC 9457 problem types::
     ├── AuthenticationFailed  no credentials, or credentials that match nothing
     ├── PermissionDenied      the caller's role or scope does not allow the operation
     ├── ConfigurationError    settings that make the platform unable to start
-    └── DecodeError           wire data (a flow datagram, a PDU) is malformed; carries the offset
+    ├── DecodeError           wire data (a flow datagram, a PDU) is malformed; carries the offset
+    └── UpstreamError         a service ixcenter relies on (an IRR whois server, a daemon) failed
 """
 
 from __future__ import annotations
@@ -136,3 +137,10 @@ class Problems:
     def raise_if_any(self, error: type[ValidationFailed] = ValidationFailed) -> None:
         if self._items:
             raise error(self._items)
+
+
+class UpstreamError(IxcError):
+    """A service ixcenter relies on (an IRR whois server, a routing daemon) failed or timed out."""
+
+    title = "Upstream service failed"
+    slug = "upstream-failed"

@@ -3,11 +3,14 @@
 Each set is solved once per resolver: the sets reachable from it form a graph whose strongly
 connected components (Tarjan, iterative) share one ASN set, so a loop (``AS-A`` contains ``AS-B``
 contains ``AS-A``) costs nothing more than a tree and is reported, not followed forever. Every
-component remembers its ASNs, an upper bound of its nesting depth, and the problems below it.
+component remembers its ASNs, an upper bound of its nesting depth (inside a component: the
+farthest distance into one member plus the farthest out of it), and the problems below it.
 
-``expand(name)`` answers from that memo when the set fits the limits. When it does not, a
-breadth-first walk from the set (the order IRRd's ``!i<set>,1`` uses) stops at the depth limit
-or at the size limit, and the result is marked incomplete with the path where it stopped.
+``expand(name)`` answers from that memo when the bound fits the limits. When it does not, a
+breadth-first walk from the set (the order IRRd's ``!i<set>,1`` uses) measures the real depth
+of every set (its shortest path from the expanded set) and stops at the depth limit or at the
+size limit; a result cut that way is marked incomplete, with the path where it stopped.
+Results are memoised per set name too, so a warm resolver answers at dict speed.
 
 Problems carry the path from the expanded set, ``AS-ROOT > AS-MID > AS-LEAF``, in their field:
 
@@ -21,7 +24,7 @@ Problems carry the path from the expanded set, ``AS-ROOT > AS-MID > AS-LEAF``, i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -74,6 +77,7 @@ class AsSetResolver:
         self.limits = limits or Limits()
         self._direct_cache: dict[str, _Direct | None] = {}
         self._memo: dict[str, _Memo] = {}
+        self._results: dict[str, Expansion] = {}
 
     def expand(self, name: str) -> Expansion:
         """The ASNs of ``name`` (an AS-SET name or an ASN such as ``AS64500``)."""
@@ -84,10 +88,15 @@ class AsSetResolver:
         if self._direct(key) is None:
             problem = Problem(key, f"{key} exists in no source", "as-set-not-found")
             return Expansion(key, frozenset(), (problem,), complete=False)
-        memo = self._solve(key)
-        if memo.depth <= self.limits.max_depth and len(memo.asns) <= self.limits.max_size:
-            return Expansion(key, memo.asns, self._with_paths(key, memo.issues))
-        return self._walk(key)
+        found = self._results.get(key)
+        if found is None:
+            memo = self._solve(key)
+            if memo.depth <= self.limits.max_depth and len(memo.asns) <= self.limits.max_size:
+                found = Expansion(key, memo.asns, self._with_paths(key, memo.issues))
+            else:
+                found = self._walk(key)
+            self._results[key] = found
+        return found
 
     # --- one set's own members ---------------------------------------------------------------
 
@@ -191,9 +200,26 @@ class AsSetResolver:
             cycle = " > ".join(self._cycle(first, inside))
             issues.add((first, f"loop: {cycle}", "as-set-loop"))
             logger.debug("AS-SET loop %s", cycle)
-        settled = _Memo(frozenset(asns), len(component) + below, frozenset(issues))
+        span = self._span(component, inside) if len(component) > 1 else 0
+        settled = _Memo(frozenset(asns), 1 + span + below, frozenset(issues))
         for name in component:
             self._memo[name] = settled
+
+    def _span(self, component: list[str], inside: set[str]) -> int:
+        """An upper bound of the distance between any two sets of a component.
+
+        From any ``u`` to any ``v`` through one member ``r``: ``d(u, r) + d(r, v)``, so the
+        farthest distance into ``r`` plus the farthest out of it: two breadth-first walks.
+        """
+        reverse: dict[str, list[str]] = {name: [] for name in component}
+        for name in component:
+            for child in self._children(name):
+                if child in inside:
+                    reverse[child].append(name)
+        root = component[0]
+        out = _eccentricity(root, lambda n: [c for c in self._children(n) if c in inside])
+        back = _eccentricity(root, reverse.__getitem__)
+        return out + back
 
     def _cycle(self, start: str, inside: set[str]) -> list[str]:
         """One loop through ``start`` inside its component, shortest first."""
@@ -258,7 +284,11 @@ class AsSetResolver:
                 direct = self._direct(node)
                 if direct is None:  # only sets that exist are queued
                     continue
-                new = sorted(direct.asns - asns)
+                if len(asns) + len(direct.asns) <= limits.max_size:
+                    asns.update(direct.asns)
+                    new: list[int] = []
+                else:
+                    new = sorted(direct.asns - asns)
                 if len(asns) + len(new) > limits.max_size:
                     asns.update(new[: limits.max_size - len(asns)])
                     path = " > ".join(self._path(parents, node))
@@ -281,5 +311,24 @@ class AsSetResolver:
         for where, message, code in sorted(self._solve(root).issues):
             if where in parents:
                 problems.append(Problem(" > ".join(self._path(parents, where)), message, code))
-        logger.info("AS-SET %s cut by limits: %d problems", root, len(problems))
-        return Expansion(root, frozenset(asns), tuple(problems), complete=False)
+        cut = any(p.code in ("as-set-too-deep", "as-set-too-large") for p in problems)
+        if cut:
+            logger.info("AS-SET %s cut by limits: %d problems", root, len(problems))
+        return Expansion(root, frozenset(asns), tuple(problems), complete=not cut)
+
+
+def _eccentricity(start: str, neighbours: Callable[[str], Iterable[str]]) -> int:
+    """The largest breadth-first distance from ``start`` to a node it reaches."""
+    seen = {start}
+    frontier = [start]
+    distance = -1
+    while frontier:
+        distance += 1
+        following: list[str] = []
+        for node in frontier:
+            for child in neighbours(node):
+                if child not in seen:
+                    seen.add(child)
+                    following.append(child)
+        frontier = following
+    return distance

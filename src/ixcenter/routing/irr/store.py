@@ -26,7 +26,10 @@ class IrrStore:
     def __init__(self, preference: Sequence[str] = ()) -> None:
         self._order: list[str] = [source.upper() for source in preference]
         self._sets: dict[str, dict[str, AsSet]] = {}
-        self._routes: dict[int, dict[str, dict[int, set[Network]]]] = {4: {}, 6: {}}
+        # prefixes as (network int, length) keys: hashing and sorting tuples of ints is fast;
+        # each key maps to one shared Network object in _networks
+        self._routes: dict[int, dict[str, dict[int, set[tuple[int, int]]]]] = {4: {}, 6: {}}
+        self._networks: dict[int, dict[tuple[int, int], Network]] = {4: {}, 6: {}}
         self._aut_nums: dict[int, set[str]] = {}
         self._resolvers: dict[tuple[tuple[str, ...], Limits], AsSetResolver] = {}
 
@@ -37,8 +40,11 @@ class IrrStore:
         if source not in self._order:
             self._order.append(source)
         if isinstance(obj, Route):
-            by_source = self._routes[obj.prefix.version].setdefault(source, {})
-            by_source.setdefault(obj.origin, set()).add(obj.prefix)
+            version = obj.prefix.version
+            key = (int(obj.prefix.network_address), obj.prefix.prefixlen)
+            self._networks[version].setdefault(key, obj.prefix)
+            by_source = self._routes[version].setdefault(source, {})
+            by_source.setdefault(obj.origin, set()).add(key)
         elif isinstance(obj, AsSet):
             self._sets.setdefault(obj.name, {})[source] = obj
         elif isinstance(obj, AutNum):
@@ -85,19 +91,13 @@ class IrrStore:
         self, asn: int, version: int, sources: Sequence[str] | None = None
     ) -> tuple[Network, ...]:
         """Prefixes of route (``version`` 4) or route6 (6) objects with origin ``asn``, sorted."""
-        found: set[Network] = set()
-        by_source = self._routes[version]
-        for source in self._selected(sources):
-            prefixes = by_source.get(source, {}).get(asn)
-            if prefixes:
-                found.update(prefixes)
-        return tuple(sorted(found, key=_sort_key))
+        return self.prefixes_of_asns((asn,), version, sources)
 
     def prefixes_of_asns(
         self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
     ) -> tuple[Network, ...]:
         """The union of ``routes`` over ``asns``: what members of an AS-SET may announce."""
-        found: set[Network] = set()
+        found: set[tuple[int, int]] = set()
         by_source = self._routes[version]
         selected = [by_source[s] for s in self._selected(sources) if s in by_source]
         for asn in asns:
@@ -105,7 +105,8 @@ class IrrStore:
                 prefixes = by_origin.get(asn)
                 if prefixes:
                     found.update(prefixes)
-        return tuple(sorted(found, key=_sort_key))
+        networks = self._networks[version]
+        return tuple(networks[key] for key in sorted(found))
 
     def has_aut_num(self, asn: int) -> bool:
         return asn in self._aut_nums
@@ -135,7 +136,3 @@ class IrrStore:
             "route6": sum(len(p) for s in self._routes[6].values() for p in s.values()),
             "aut-num": len(self._aut_nums),
         }
-
-
-def _sort_key(prefix: Network) -> tuple[int, int]:
-    return int(prefix.network_address), prefix.prefixlen

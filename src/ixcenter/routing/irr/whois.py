@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 from ixcenter.core.asns import parse_asn
-from ixcenter.core.errors import IxcError, ValidationFailed
+from ixcenter.core.errors import UpstreamError, ValidationFailed
 from ixcenter.core.prefixes import Network
 
 logger = logging.getLogger(__name__)
 
 
-class WhoisError(IxcError):
+class WhoisError(UpstreamError):
     """The IRR whois server could not be reached, timed out, or answered an error."""
 
     title = "IRR whois error"

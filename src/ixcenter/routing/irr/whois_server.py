@@ -30,7 +30,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ixcenter.core.asns import parse_asn
 from ixcenter.core.errors import ValidationFailed
@@ -49,7 +49,7 @@ class Session:
     sources: tuple[str, ...]
     multiple: bool = False
     closing: bool = False
-    client: str = field(default="")
+    client: str = ""
 
 
 def _data(text: str) -> bytes:

@@ -13,8 +13,8 @@ in an AS_SET: origin ``None``) matches no VRP either (RFC 6811 2).
 
 The index keeps, per address family, one dict per VRP prefix length mapping the network (as an
 integer shifted to that length) to its ``(maxLength, ASN)`` pairs. A lookup walks the lengths
-present in the index up to the route's length: about 20 dict probes for IPv4, so millions of
-lookups per minute in plain Python.
+present in the index up to the route's length (precomputed per route length): at most 25
+dict probes for an IPv4 /24, a few microseconds per lookup in plain Python.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 _BITS = {4: 32, 6: 128}
 
 Level = tuple[int, int, dict[int, tuple[tuple[int, int], ...]]]
+Probe = tuple[int, dict[int, tuple[tuple[int, int], ...]]]
 
 
 class OriginValidity(StrEnum):
@@ -52,6 +53,7 @@ class VrpIndex:
             by_key = tables[prefix.version].setdefault(length, {})
             by_key.setdefault(key, set()).add((vrp.max_length, vrp.asn))
         self._levels: dict[int, tuple[Level, ...]] = {}
+        self._probes: dict[int, tuple[tuple[Probe, ...], ...]] = {}
         self._count = 0
         for version, by_length in tables.items():
             levels: list[Level] = []
@@ -60,6 +62,11 @@ class VrpIndex:
                 self._count += sum(len(pairs) for pairs in frozen.values())
                 levels.append((length, _BITS[version] - length, frozen))
             self._levels[version] = tuple(levels)
+            # per route length, the (shift, table) pairs of the VRP lengths not longer than it
+            self._probes[version] = tuple(
+                tuple((shift, table) for vrp_len, shift, table in levels if vrp_len <= length)
+                for length in range(_BITS[version] + 1)
+            )
         logger.debug("VRP index: %d unique VRPs", self._count)
 
     def __len__(self) -> int:
@@ -77,9 +84,7 @@ class VrpIndex:
         """``validate`` on integers: family 4 or 6, network address as int, prefix length."""
         covered = False
         matchable = origin is not None and origin != 0
-        for vrp_length, shift, table in self._levels[version]:
-            if vrp_length > length:
-                break
+        for shift, table in self._probes[version][length]:
             pairs = table.get(network >> shift)
             if pairs:
                 covered = True
