@@ -25,6 +25,7 @@ from ixcenter.telemetry.decode.stats import (
     SequenceMode,
     SequenceTracker,
 )
+from ixcenter.telemetry.decode.template_decoder import TemplateDecoder
 from ixcenter.telemetry.decode.templates import ExporterOptions, FieldSpec, Template, TemplateCache
 
 _HEADER = struct.Struct(">HHIII")
@@ -41,7 +42,7 @@ def compiled_for(cache: TemplateCache, key: tuple[str, int, int]) -> elements.Co
     return found  # type: ignore[return-value]
 
 
-class IpfixDecoder:
+class IpfixDecoder(TemplateDecoder):
     """Decodes IPFIX messages; keeps templates (``self.templates``) and sequence numbers."""
 
     def __init__(
@@ -52,35 +53,7 @@ class IpfixDecoder:
         self.templates = templates if templates is not None else TemplateCache()
         self.sequences = SequenceTracker(sequence_mode)
 
-    def decode_many(
-        self, datagrams: Sequence[tuple[bytes, str]], received_ms: int = 0
-    ) -> tuple[FlowBatch, CounterBatch, DecodeStats]:
-        """Decode ``(payload, exporter address)`` pairs; bad datagrams are counted, not raised.
-
-        IPFIX carries its own times, so ``received_ms`` is unused; it keeps the API uniform.
-        """
-        stats = DecodeStats()
-        exporters: dict[str, int] = {}
-        chunks: list[NDArray[Any]] = []
-        pending = elements.PendingSets()
-        for data, source in datagrams:
-            index = exporters.setdefault(source, len(exporters))
-            counts = stats.exporter(source)
-            mark = len(chunks)
-            try:
-                self.decode_message(data, source, index, chunks, counts, pending)
-            except DecodeError as exc:
-                del chunks[mark:]
-                counts.malformed += 1
-                counts.last_error = exc.message
-            else:
-                counts.datagrams += 1
-        chunks.extend(pending.finish())
-        rows = np.concatenate(chunks) if chunks else np.zeros(0, FLOW_DTYPE)
-        names = list(exporters)
-        return FlowBatch(rows, names), CounterBatch(np.zeros(0, CounterBatch.dtype), names), stats
-
-    def decode_message(
+    def decode_one(
         self,
         data: bytes,
         exporter: str,
@@ -235,6 +208,6 @@ def decode_datagram(
     """Decode one message; raises ``DecodeError`` (with the offset) if it is malformed."""
     decoder = IpfixDecoder(templates)
     chunks: list[NDArray[Any]] = []
-    decoder.decode_message(data, exporter, 0, chunks, ExporterStats())
+    decoder.decode_one(data, exporter, 0, chunks, ExporterStats())
     rows = np.concatenate(chunks) if chunks else np.zeros(0, FLOW_DTYPE)
     return FlowBatch(rows, [exporter])

@@ -24,6 +24,7 @@ from ixcenter.telemetry.decode import elements
 from ixcenter.telemetry.decode.batch import FLOW_DTYPE, CounterBatch, FlowBatch
 from ixcenter.telemetry.decode.ipfix import commit, compiled_for, stage_set
 from ixcenter.telemetry.decode.stats import DecodeStats, ExporterStats, SequenceTracker
+from ixcenter.telemetry.decode.template_decoder import TemplateDecoder
 from ixcenter.telemetry.decode.templates import FieldSpec, Template, TemplateCache
 
 _HEADER = struct.Struct(">HHIIII")
@@ -32,42 +33,14 @@ _HHH = struct.Struct(">HHH").unpack_from
 VERSION = 9
 
 
-class Netflow9Decoder:
+class Netflow9Decoder(TemplateDecoder):
     """Decodes NetFlow v9 packets; keeps templates (``self.templates``) and sequence numbers."""
 
     def __init__(self, templates: TemplateCache | None = None) -> None:
         self.templates = templates if templates is not None else TemplateCache()
         self.sequences = SequenceTracker()
 
-    def decode_many(
-        self, datagrams: Sequence[tuple[bytes, str]], received_ms: int = 0
-    ) -> tuple[FlowBatch, CounterBatch, DecodeStats]:
-        """Decode ``(payload, exporter address)`` pairs; bad datagrams are counted, not raised.
-
-        NetFlow v9 carries its own times, so ``received_ms`` is unused; it keeps the API uniform.
-        """
-        stats = DecodeStats()
-        exporters: dict[str, int] = {}
-        chunks: list[NDArray[Any]] = []
-        pending = elements.PendingSets()
-        for data, source in datagrams:
-            index = exporters.setdefault(source, len(exporters))
-            counts = stats.exporter(source)
-            mark = len(chunks)
-            try:
-                self.decode_packet(data, source, index, chunks, counts, pending)
-            except DecodeError as exc:
-                del chunks[mark:]
-                counts.malformed += 1
-                counts.last_error = exc.message
-            else:
-                counts.datagrams += 1
-        chunks.extend(pending.finish())
-        rows = np.concatenate(chunks) if chunks else np.zeros(0, FLOW_DTYPE)
-        names = list(exporters)
-        return FlowBatch(rows, names), CounterBatch(np.zeros(0, CounterBatch.dtype), names), stats
-
-    def decode_packet(
+    def decode_one(
         self,
         data: bytes,
         exporter: str,
@@ -156,6 +129,6 @@ def decode_datagram(
 ) -> FlowBatch:
     """Decode one packet; raises ``DecodeError`` (with the offset) if it is malformed."""
     chunks: list[NDArray[Any]] = []
-    Netflow9Decoder(templates).decode_packet(data, exporter, 0, chunks, ExporterStats())
+    Netflow9Decoder(templates).decode_one(data, exporter, 0, chunks, ExporterStats())
     rows = np.concatenate(chunks) if chunks else np.zeros(0, FLOW_DTYPE)
     return FlowBatch(rows, [exporter])
