@@ -36,7 +36,8 @@ def test_onboarding_then_reading_back(client: TestClient, world: World, registry
     assert response.status_code == 201, response.text
     done = response.json()
     assert done["asn"] == 131074
-    assert (done["ipv4"], done["ipv6"]) == ("198.51.100.4", "2001:db8:100::4")
+    # .1 and .2 (::1, ::2) are the route servers', alpha and beta hold .3 and .4
+    assert (done["ipv4"], done["ipv6"]) == ("198.51.100.5", "2001:db8:100::5")
     assert done["member"]["name"] == "Gamma Cloud"
 
     member = client.get(
@@ -53,7 +54,7 @@ def test_onboarding_then_reading_back(client: TestClient, world: World, registry
         ["02:00:00:00:40:01"],
     )
     found = client.get(
-        f"{V1}/ips/lookup", params={"address": "2001:db8:100::4"}, headers=world.headers("operator")
+        f"{V1}/ips/lookup", params={"address": "2001:db8:100::5"}, headers=world.headers("operator")
     ).json()
     assert (found["asn"], found["port_id"]) == (131074, done["port_id"])
 

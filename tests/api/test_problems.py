@@ -208,3 +208,19 @@ def test_an_unexpected_error_leaks_nothing(
     _problem(response, 500, "internal-error")
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_text_that_is_not_unicode_is_422_and_changes_nothing(
+    client: TestClient, world: World, registry: Registry
+) -> None:
+    before = dump(registry)
+    # a lone surrogate is valid JSON but no UTF-8 can hold it: the database driver refuses it
+    body = '{"code": "XX", "name": "\\ud800", "city": "a", "province": "b", "country": "CN"}'
+    response = client.post(
+        f"{V1}/exchanges",
+        content=body,
+        headers={**world.headers("operator"), "content-type": "application/json"},
+    )
+    problem = _problem(response, 422, "validation-failed")
+    assert [e["code"] for e in problem["errors"]] == ["not-unicode"]
+    assert dump(registry) == before

@@ -11,6 +11,7 @@ from ixcenter.core.kinds import OrgCategory, PortStatus, Role, ServiceKind
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import IpAssignment, Port
 from ixcenter.registry.services import interconnects, members, ports, tokens, topology
+from tests.registry.services.builders import small_exchange
 
 LICENCE_OK = dt.date(2030, 1, 1)
 
@@ -41,31 +42,8 @@ class World:
 
 
 def _topology(registry: Registry) -> None:
+    small_exchange(registry)
     with registry.transaction("test") as s:
-        for code, city in (("BJ", "Beijing"), ("SH", "Shanghai")):
-            topology.add_exchange(
-                s, topology.NewExchange(code, f"{city} IXC", city, city, "CN", rs_asn=65000)
-            )
-            node = f"{code}1"
-            topology.add_node(s, topology.NewNode(code, node, f"{city} 1", city, city, "CN"))
-            topology.add_switch(s, node, f"{code.lower()}1-sw1")
-        topology.add_lan(
-            s,
-            topology.NewLan(
-                "BJ",
-                "BJ peering",
-                100,
-                "198.51.100.0/24",
-                "2001:db8:100::/64",
-                reserved=(("198.51.100.1", "rs1"), ("2001:db8:100::1", "rs1")),
-            ),
-            registry.clock,
-        )
-        topology.add_lan(
-            s,
-            topology.NewLan("SH", "SH peering", 200, "203.0.113.0/28", "2001:db8:200::/64"),
-            registry.clock,
-        )
         topology.add_link(s, topology.NewLink("BJ-SH-1", "BJ", 400_000, 11.5, b_exchange="SH"))
 
 

@@ -106,3 +106,10 @@ def test_member_show_and_update(ixc: Invoke) -> None:
     assert shown["addresses"] == ["BJ VLAN 100: 198.51.100.3 2001:db8:100::3"]
     expired = json.loads(ixc("member", "list", "--expired", "--json").output)
     assert [m["name"] for m in expired] == ["Example Net"]
+
+
+def test_an_argument_that_is_not_utf8_is_one_line(ixc: Invoke) -> None:
+    # undecodable bytes in argv reach Python as lone surrogates (surrogateescape)
+    result = ixc("member", "show", b"caf\xe9".decode("utf-8", "surrogateescape"))
+    assert result.exit_code == 3
+    assert result.stderr == "error: an argument holds bytes that are not valid UTF-8\n"

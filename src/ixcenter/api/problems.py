@@ -10,7 +10,8 @@ Every error leaves the API in one shape::
 of them. Status codes: ``ValidationFailed`` 422; ``FormatError`` (a malformed document such as an
 IX-F file) 400; ``NotFound`` 404; ``AuthenticationFailed`` 401 with ``WWW-Authenticate``;
 ``PermissionDenied`` 403; a database uniqueness race (``IntegrityError``) 409; a number too large
-for its column (``DataError``, ``OverflowError``; request schemas bound numbers first) 422; HTTP
+for its column (``DataError``, ``OverflowError``; request schemas bound numbers first) 422;
+text that is not valid Unicode (a lone surrogate, refused by the database driver) 422; HTTP
 errors keep their status (404 unknown path, 405 wrong method); anything unexpected is a 500 whose
 body says nothing about the code: the traceback goes to the log only.
 """
@@ -156,9 +157,22 @@ def _conflict(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+NOT_UNICODE = "a text holds characters that are not valid Unicode (e.g. a lone surrogate)"
+
+
 def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("request %s %s: value out of range: %s", request.method, request.url.path, exc)
     problem = Problem("", "a value is out of the range the registry can store", "out-of-range")
+    return problem_response(
+        request, 422, ValidationFailed.slug, ValidationFailed.title, problem.message, [problem]
+    )
+
+
+def _not_unicode(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning(
+        "request %s %s: text that is not Unicode: %s", request.method, request.url.path, exc
+    )
+    problem = Problem("", NOT_UNICODE, "not-unicode")
     return problem_response(
         request, 422, ValidationFailed.slug, ValidationFailed.title, problem.message, [problem]
     )
@@ -179,4 +193,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
     app.add_exception_handler(Exception, _unexpected)

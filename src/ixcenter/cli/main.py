@@ -79,6 +79,12 @@ class IxcGroup(click.Group):
                 f"error: the database refused the change: {detail}", markup=False
             )
             ctx.exit(3)
+        except UnicodeEncodeError:
+            # bytes in the arguments that are not UTF-8 (Python keeps them as lone surrogates)
+            console(stderr=True).print(
+                "error: an argument holds bytes that are not valid UTF-8", markup=False
+            )
+            ctx.exit(3)
 
 
 @click.group(

@@ -8,7 +8,7 @@ flag, routing limits and ports) for the operator, the supervisor and the member 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -43,34 +43,38 @@ class AsnDetail(AsnPublic):
         )
 
 
-class MemberPublic(BaseModel):
-    view: Literal["public"] = "public"
+class _MemberView(BaseModel):
+    """What every view of a member shows."""
+
     id: int
     name: str
     category: OrgCategory
     country: str
     url: str | None
+
+    @staticmethod
+    def common(org: Organisation) -> dict[str, Any]:
+        return {
+            "id": org.id,
+            "name": org.name,
+            "category": org.category,
+            "country": org.country,
+            "url": org.url,
+        }
+
+
+class MemberPublic(_MemberView):
+    view: Literal["public"] = "public"
     asns: list[AsnPublic]
 
     @classmethod
     def of(cls, org: Organisation) -> MemberPublic:
-        return cls(
-            id=org.id,
-            name=org.name,
-            category=org.category,
-            country=org.country,
-            url=org.url,
-            asns=[AsnPublic(asn=a.asn, name=a.name, as_set=a.as_set) for a in org.asns],
-        )
+        asns = [AsnPublic(asn=a.asn, name=a.name, as_set=a.as_set) for a in org.asns]
+        return cls(**cls.common(org), asns=asns)
 
 
-class MemberDetail(BaseModel):
+class MemberDetail(_MemberView):
     view: Literal["full"] = "full"
-    id: int
-    name: str
-    category: OrgCategory
-    country: str
-    url: str | None
     sme: bool
     licence_number: str | None
     licence_expires: dt.date | None
@@ -80,11 +84,7 @@ class MemberDetail(BaseModel):
     @classmethod
     def of(cls, org: Organisation) -> MemberDetail:
         return cls(
-            id=org.id,
-            name=org.name,
-            category=org.category,
-            country=org.country,
-            url=org.url,
+            **cls.common(org),
             sme=org.sme,
             licence_number=org.licence_number,
             licence_expires=org.licence_expires,
