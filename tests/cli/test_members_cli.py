@@ -113,3 +113,19 @@ def test_an_argument_that_is_not_utf8_is_one_line(ixc: Invoke) -> None:
     result = ixc("member", "show", b"caf\xe9".decode("utf-8", "surrogateescape"))
     assert result.exit_code == 3
     assert result.stderr == "error: an argument holds bytes that are not valid UTF-8\n"
+
+
+def test_member_routing_changes_route_server_options(ixc: Invoke) -> None:
+    ixc(*ONBOARD)
+    result = ixc(
+        "member", "routing", "AS131072", "--as-set", "as-example", "--blackholes",
+        "--bgp-password", "s3cret", "--max-prefix-v4", "300",
+    )  # fmt: skip
+    assert (result.exit_code, result.output) == (0, "AS131072 routing data updated\n")
+    shown = json.loads(ixc("member", "show", "Example Net", "--json").output)
+    assert shown["as_set"] == ["AS-EXAMPLE"]
+    assert shown["max_prefix"] == ["AS131072 v4 300 v6 20"]
+    assert shown["route_servers"] == ["AS131072 yes, receives blackholes, password set"]
+    bad = ixc("member", "routing", "AS131072", "--as-set", "nonsense")
+    assert bad.exit_code == 3
+    assert "not an AS-SET name" in bad.stderr

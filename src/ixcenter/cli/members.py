@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from ixcenter.cli.context import App, json_option, pass_app
 from ixcenter.cli.output import record, table
 from ixcenter.core.kinds import OrgCategory
-from ixcenter.registry.models import Organisation, Port
-from ixcenter.registry.services import lookups, members
+from ixcenter.registry.models import MemberAsn, Organisation, Port
+from ixcenter.registry.services import lookups, members, routing_data
 
 CATEGORIES = click.Choice([c.value for c in OrgCategory])
 
@@ -96,7 +96,7 @@ def member_show(app: App, key: str, as_json: bool) -> None:
             "asns": [f"AS{a.asn}" for a in asns],
             "as_set": [a.as_set for a in asns if a.as_set],
             "max_prefix": [f"AS{a.asn} v4 {a.max_prefix_v4} v6 {a.max_prefix_v6}" for a in asns],
-            "route_servers": [f"AS{a.asn} {'yes' if a.rs_participation else 'no'}" for a in asns],
+            "route_servers": [_route_server_text(a) for a in asns],
             "ports": [_port_text(p) for p in org.ports],
             "addresses": [
                 f"{x.lan.exchange.code} VLAN {x.lan.vlan}: {x.ipv4 or '-'} {x.ipv6 or '-'}"
@@ -105,6 +105,15 @@ def member_show(app: App, key: str, as_json: bool) -> None:
             ],
         }
     record(data, as_json=as_json)
+
+
+def _route_server_text(asn: MemberAsn) -> str:
+    words = ["yes" if asn.rs_participation else "no"]
+    if asn.rs_blackhole:
+        words.append("receives blackholes")
+    if asn.bgp_password:
+        words.append("password set")
+    return f"AS{asn.asn} {', '.join(words)}"
 
 
 def _port_text(port: Port) -> str:
@@ -225,6 +234,53 @@ def member_update(
         org = members.update(s, lookups.member(s, key), change)
         name = org.name
     click.echo(f"member {name} updated")
+
+
+@member.command("routing")
+@click.argument("asn")
+@click.option("--as-set", help="IRR AS-SET (AS-EXAMPLE); an empty value clears it.")
+@click.option("--irr-sources", help="IRR sources in preference order, e.g. RIPE,APNIC.")
+@click.option("--max-prefix-v4", type=int, help="Route-server max-prefix for IPv4.")
+@click.option("--max-prefix-v6", type=int, help="Route-server max-prefix for IPv6.")
+@click.option("--route-servers/--no-route-servers", default=None, help="Peer with the RS.")
+@click.option(
+    "--blackholes/--no-blackholes", default=None, help="Receive RFC 7999 blackhole routes."
+)
+@click.option("--bgp-password", help="TCP MD5 password of the RS sessions; empty clears it.")
+@pass_app
+def member_routing(
+    app: App,
+    asn: str,
+    as_set: str | None,
+    irr_sources: str | None,
+    max_prefix_v4: int | None,
+    max_prefix_v6: int | None,
+    route_servers: bool | None,
+    blackholes: bool | None,
+    bgp_password: str | None,
+) -> None:
+    """Change an ASN's routing data: AS-SET, IRR sources, max-prefix, route-server options.
+
+    The route servers pick the change up at the next ``ixc rs build``.
+
+    \b
+    Example:
+      ixc member routing AS64500 --as-set AS-EXAMPLE --max-prefix-v4 200 --blackholes
+    """
+    change = routing_data.RoutingChange(
+        as_set=as_set,
+        irr_sources=irr_sources,
+        max_prefix_v4=max_prefix_v4,
+        max_prefix_v6=max_prefix_v6,
+        rs_participation=route_servers,
+        rs_blackhole=blackholes,
+        bgp_password=bgp_password,
+    )
+    with app.registry.transaction(app.actor) as s:
+        member_asn = lookups.member_asn(s, asn)
+        routing_data.change_routing(s, member_asn, change)
+        number = member_asn.asn
+    click.echo(f"AS{number} routing data updated")
 
 
 def register(cli: click.Group) -> None:

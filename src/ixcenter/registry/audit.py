@@ -17,12 +17,12 @@ from sqlalchemy.orm.attributes import get_history
 
 from ixcenter.core.clock import Clock, SystemClock
 from ixcenter.core.errors import PermissionDenied
-from ixcenter.registry.models import ApiToken, AuditEntry, Base
+from ixcenter.registry.models import ApiToken, AuditEntry, Base, MemberAsn
 
 ACTOR_KEY = "ixc.actor"
 CLOCK_KEY = "ixc.clock"
 REASON_KEY = "ixc.reason"
-_REDACTED: dict[type[Base], set[str]] = {ApiToken: {"token_hash"}}
+_REDACTED: dict[type[Base], set[str]] = {ApiToken: {"token_hash"}, MemberAsn: {"bgp_password"}}
 
 
 def _plain(value: Any) -> Any:

@@ -298,6 +298,7 @@ def _primary(
         max_prefix_v4=rng.choice(MAX_PREFIX_V4[tier]),
         max_prefix_v6=rng.choice(MAX_PREFIX_V6[tier]),
         rs_participation=rng.random() >= (0.3 if category == C.BASIC_CARRIER else 0.05),
+        rs_blackhole=asn % 3 == 0,  # about a third opt in to blackholes (no draw: keeps seeds)
     )
     return MemberPlan(request, layout.plan.code, layout.vlan, lag_ports)
 

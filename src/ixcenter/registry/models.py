@@ -173,6 +173,8 @@ class MemberAsn(Base):
     max_prefix_v4: Mapped[int] = mapped_column(Integer, default=100)
     max_prefix_v6: Mapped[int] = mapped_column(Integer, default=20)
     rs_participation: Mapped[bool] = mapped_column(default=True)
+    rs_blackhole: Mapped[bool] = mapped_column(default=False)  # receives RFC 7999 blackholes
+    bgp_password: Mapped[str | None] = mapped_column(String(80))  # TCP MD5 for RS sessions
     peeringdb_net_id: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(back_populates="asns")

@@ -29,6 +29,8 @@ class AsnDetail(AsnPublic):
     max_prefix_v4: int
     max_prefix_v6: int
     rs_participation: bool
+    rs_blackhole: bool
+    bgp_password_set: bool
 
     @classmethod
     def of(cls, asn: MemberAsn) -> AsnDetail:
@@ -40,6 +42,8 @@ class AsnDetail(AsnPublic):
             max_prefix_v4=asn.max_prefix_v4,
             max_prefix_v6=asn.max_prefix_v6,
             rs_participation=asn.rs_participation,
+            rs_blackhole=asn.rs_blackhole,
+            bgp_password_set=asn.bgp_password is not None,
         )
 
 
@@ -119,6 +123,8 @@ class OnboardingIn(BaseModel):
     max_prefix_v4: Int32 = 100
     max_prefix_v6: Int32 = 20
     rs_participation: bool = True
+    rs_blackhole: bool = False
+    bgp_password: str | None = None
 
     def to_request(self) -> members.Onboarding:
         values = self.model_dump()

@@ -84,7 +84,13 @@ def member(session: Session, key: str | int) -> Organisation:
 
 
 def member_by_asn(session: Session, asn: int) -> Organisation:
-    found = session.scalars(select(MemberAsn).where(MemberAsn.asn == asn)).first()
+    return member_asn(session, asn).organisation
+
+
+def member_asn(session: Session, asn: int | str) -> MemberAsn:
+    """A member's ASN row by number (``64500``, ``AS64500``)."""
+    number = parse_asn(asn)
+    found = session.scalars(select(MemberAsn).where(MemberAsn.asn == number)).first()
     if found is None:
-        raise NotFound(f"no member with AS{asn}")
-    return found.organisation
+        raise NotFound(f"no member with AS{number}")
+    return found

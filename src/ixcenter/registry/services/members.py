@@ -26,7 +26,7 @@ from ixcenter.registry.models import (
     PortMac,
     Switch,
 )
-from ixcenter.registry.services import addresses, lookups
+from ixcenter.registry.services import addresses, lookups, routing_data
 from ixcenter.registry.services.rules import check_licence, check_macs
 from ixcenter.registry.services.topology import check_country
 
@@ -55,6 +55,8 @@ class Onboarding:
     max_prefix_v4: int = 100
     max_prefix_v6: int = 20
     rs_participation: bool = True
+    rs_blackhole: bool = False  # receives RFC 7999 blackhole routes from the route servers
+    bgp_password: str | None = None  # TCP MD5 password of its route-server sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,9 @@ def onboard(session: Session, request: Onboarding, clock: Clock) -> Onboarded:
     problems.check(request.max_prefix_v4 >= 0, "max_prefix_v4", "cannot be negative")
     problems.check(request.max_prefix_v6 >= 0, "max_prefix_v6", "cannot be negative")
     asn = _check_asn(session, problems, request.asn)
+    as_set = routing_data.check_as_set(problems, "as_set", request.as_set)
+    irr_sources = routing_data.check_irr_sources(problems, "irr_sources", request.irr_sources)
+    password = routing_data.check_password(problems, "bgp_password", request.bgp_password)
     organisation = Organisation(
         name=name,
         category=OrgCategory(request.category),
@@ -165,11 +170,13 @@ def onboard(session: Session, request: Onboarding, clock: Clock) -> Onboarded:
     member_asn = MemberAsn(
         asn=asn,
         name=name,
-        as_set=request.as_set,
-        irr_sources=request.irr_sources,
+        as_set=as_set,
+        irr_sources=irr_sources,
         max_prefix_v4=request.max_prefix_v4,
         max_prefix_v6=request.max_prefix_v6,
         rs_participation=request.rs_participation,
+        rs_blackhole=request.rs_blackhole,
+        bgp_password=password,
     )
     organisation.asns.append(member_asn)
     port.organisation = organisation
