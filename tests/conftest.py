@@ -21,6 +21,15 @@ STANDARDS = SHARED / "standards"
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite golden files from the current output (review the diff before committing)",
+    )
+
+
 def _in_ci() -> bool:
     return bool(os.environ.get("CI"))
 

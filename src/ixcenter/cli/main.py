@@ -19,11 +19,13 @@ from ixcenter.cli import (
     audit,
     demo,
     exchanges,
+    flows,
     interchange,
     ips,
     links,
     members,
     ports,
+    rs,
     services,
     tokens,
 )
@@ -133,8 +135,21 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None, ver
     ctx.call_on_close(app.close)
 
 
-for module in (exchanges, members, ports, ips, services, links, tokens, interchange, audit, demo):
+for module in (
+    exchanges,
+    members,
+    ports,
+    ips,
+    services,
+    links,
+    tokens,
+    interchange,
+    audit,
+    demo,
+    rs,
+):
     module.register(cli)
+cli.add_command(flows.flows)
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ def test_spawn_stop_and_pidfile(tmp_path: Path) -> None:
     assert os.getsid(started.pid) == started.pid  # its own session: outlives us
     process.write_pidfile(tmp_path / "x.pid", started)
     assert process.read_pidfile(tmp_path / "x.pid") == started
+    deadline = time.monotonic() + 30
+    while not log.read_text() and time.monotonic() < deadline:  # let sh run its echo first
+        time.sleep(0.01)
     assert process.stop(started, name="sleep")
     assert not process.alive(started)
     assert not process.stop(started)  # gone: nothing to do

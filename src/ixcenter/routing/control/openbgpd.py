@@ -47,6 +47,7 @@ from ixcenter.routing.control.model import (
     parse_as_path,
     received_minus_accepted,
 )
+from ixcenter.routing.render.openbgpd import FILTERED_RIB
 
 logger = logging.getLogger(__name__)
 
@@ -215,8 +216,15 @@ class BgpctlClient:
     def routes(self, peer: str, which: RouteSet = RouteSet.ACCEPTED) -> list[Route]:
         """Routes of neighbor ``peer`` (description or address)."""
         if which is RouteSet.FILTERED:
-            received = self.routes(peer, RouteSet.RECEIVED)
-            return received_minus_accepted(received, self.routes(peer, RouteSet.ACCEPTED))
+            # rs2 keeps what its import policy filtered, with the reason tags, in a RIB of its
+            # own (render/openbgpd.py); a config without that RIB: received minus accepted
+            try:
+                args = ["show", "rib", "table", FILTERED_RIB, "neighbor", peer, "detail"]
+                kept = parse_rib(self.run(args))
+            except DaemonError:
+                received = self.routes(peer, RouteSet.RECEIVED)
+                return received_minus_accepted(received, self.routes(peer, RouteSet.ACCEPTED))
+            return [dataclasses.replace(r, filtered=True) for r in kept]
         options = {RouteSet.RECEIVED: ["in"], RouteSet.ACCEPTED: [], RouteSet.EXPORTED: ["out"]}
         args = ["show", "rib", *options[which], "neighbor", peer, "detail"]
         routes = parse_rib(self.run(args))

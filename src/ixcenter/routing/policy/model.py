@@ -87,6 +87,10 @@ class PolicySettings:
     graceful_shutdown: bool = True
     bgp_role: bool = True  # RFC 9234 "rs_server" role where the daemon supports it
     max_communities: int = 100  # more is RS:1101:15
+    irr_more_specifics: bool = False  # route objects allow more specifics up to ``longest``
+
+    def lengths(self, version: int) -> LengthLimits:
+        return self.ipv4_lengths if version == 4 else self.ipv6_lengths
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,10 @@ class Client:
     def prefixes(self, version: int) -> tuple[PrefixRule, ...]:
         return tuple(r for r in self.allowed_prefixes if r.prefix.version == version)
 
+    def address(self, version: int) -> Address | None:
+        """The router's session address of one family (``None``: no session of that family)."""
+        return self.ipv4 if version == 4 else self.ipv6
+
 
 @dataclass(frozen=True, slots=True)
 class RouteServer:
@@ -145,3 +153,12 @@ class RouteServer:
     rtr_port: int = 8323
     settings: PolicySettings = field(default_factory=PolicySettings)
     clients: tuple[Client, ...] = ()
+
+    def address(self, version: int) -> Address | None:
+        return self.ipv4 if version == 4 else self.ipv6
+
+    def blackhole_next_hop(self, version: int) -> Address | None:
+        """Where accepted blackhole routes of ``version`` point; ``None``: no blackholing."""
+        if not self.settings.blackhole:
+            return None
+        return self.blackhole_v4 if version == 4 else self.blackhole_v6
