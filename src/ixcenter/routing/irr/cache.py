@@ -38,6 +38,8 @@ class IrrCache:
         self.clock = clock
         self.ttl = ttl
         self._entries: dict[str, dict[str, Any]] = self._read()
+        # prefix lists already parsed, with the stored list they came from (to notice changes)
+        self._parsed: dict[str, tuple[Any, tuple[Network, ...]]] = {}
 
     def _read(self) -> dict[str, dict[str, Any]]:
         if not self.path.exists():
@@ -115,8 +117,15 @@ class IrrCache:
     def get_prefixes(
         self, asn: int, version: int, sources: Sequence[str] = ()
     ) -> tuple[Network, ...] | None:
-        value = self._get(f"routes{version}:{self._sources(sources)}:{asn}")
-        return None if value is None else tuple(ipaddress.ip_network(p) for p in value)
+        key = f"routes{version}:{self._sources(sources)}:{asn}"
+        value = self._get(key)
+        if value is None:
+            return None
+        parsed = self._parsed.get(key)
+        if parsed is None or parsed[0] is not value:  # parse each stored list once
+            parsed = (value, tuple(ipaddress.ip_network(p) for p in value))
+            self._parsed[key] = parsed
+        return parsed[1]
 
     def put_prefixes(
         self, asn: int, version: int, prefixes: Iterable[Network], sources: Sequence[str] = ()
