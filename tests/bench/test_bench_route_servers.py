@@ -77,8 +77,7 @@ def test_ixcenter_side_end_to_end(tmp_path: Path) -> None:
 def test_arouteserver_side_end_to_end(tmp_path: Path) -> None:
     _require_lab()
     require("bgpq4")
-    if not (arouteserver_env.VENV / "bin" / "arouteserver").exists():
-        pytest.skip("no arouteserver venv: `.venv/bin/python -m bench.arouteserver_env` makes it")
+    arouteserver_env.ensure_venv()  # the peer tool, from PyPI, in a venv of its own
     results = bench_route_servers.run(MEMBERS, 2, tmp_path, ixcenter=False)
     side = results["arouteserver"]
     assert "error" not in side, side.get("error")
