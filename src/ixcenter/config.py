@@ -21,6 +21,7 @@ Values come from arguments, then ``IXC_*`` environment variables, then defaults:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     collector_receive_buffer: int = 32 * 1024 * 1024  # bytes per socket (SO_RCVBUF)
     collector_batch_rows: int = 65536  # rows are handed to the sink after this many ...
     collector_batch_ms: int = 1000  # ... or after this many milliseconds
+    collector_sink: Literal["store", "spool"] = "store"  # spool: raw rows, for debugging
     collector_templates: Path | None = None  # default: <data dir>/collector/templates.json
     # flow store (``telemetry.store``): where, and how long each tier is kept
     flow_dir: Path | None = None  # default: <data dir>/flows

@@ -1,0 +1,577 @@
+"""Flow collector throughput per core: ixcenter's collector and pmacct's, on the same datagrams.
+
+For sFlow v5 (against sfacctd) and IPFIX (against nfacctd): the same generated datagrams
+(``tests/telemetry/collector/traffic_mix.py``: IXP-like, 7 flow samples of 128-byte headers per
+sFlow datagram, 20 records per IPFIX message) are replayed over UDP on 127.0.0.1 by a sender
+process pinned to one core, to a collector pinned to another (``taskset``), as fast as the sender
+can. Counted end to end, never from a collector's own rate:
+
+* samples that reached the end: for ixcenter the rows its sink took (``ixc flows collect
+  --dry-run``: receive + decode into batches, counted, not stored; ``--store spool`` adds the
+  placeholder spool); for pmacct the PACKETS its print plugin wrote at exit (sFlow samples are
+  one packet each without renormalisation, and every generated IPFIX record has 1 packet);
+* CPU seconds of the collector's whole process tree (pmacct: core and plugin), read from
+  /proc before the sender starts and once everything is read;
+* kernel drops of the collector's socket (/proc/net/udp), so loss splits into kernel drops and
+  what went missing inside the collector ("unaccounted").
+
+The sustained run sends at a fixed rate (default 200,000 samples/s) for ``--sustained`` seconds
+to ixcenter's collector and reports unaccounted loss and the collector's RSS over time.
+``--profile`` runs the receive path in this process under cProfile and prints where time goes;
+``--receive-methods`` compares the collector's ``recvfrom`` loop with ``recvmmsg`` (ctypes).
+
+Run from the repository root, as root or not (CPU numbers assume cores 0 and 1 exist)::
+
+    .venv/bin/python -m bench.bench_collector --datagrams 150000
+    .venv/bin/python -m bench.bench_collector --only-sustained --sustained 600   # 10 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import functools
+import io
+import json
+import os
+import platform
+import pstats
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.telemetry.collector import traffic_mix  # noqa: E402
+
+SFLOW_SAMPLES = 7
+IPFIX_RECORDS = 20
+DISTINCT = 3000  # distinct datagrams generated, then replayed round-robin
+TICK = os.sysconf("SC_CLK_TCK")
+
+SENDER = r"""
+import socket, struct, sys, time, json
+path, port, total, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+data = open(path, "rb").read()
+grams, off = [], 0
+while off < len(data):
+    (n,) = struct.unpack_from(">I", data, off)
+    grams.append(data[off + 4 : off + 4 + n])
+    off += 4 + n
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+s.connect(("127.0.0.1", port))
+send = s.send
+count = len(grams)
+start = time.perf_counter()
+sent = 0
+errors = 0
+burst = 64
+while sent < total:
+    if rate:
+        due = int((time.perf_counter() - start) * rate) - sent
+        if due <= 0:
+            time.sleep(0.0005)
+            continue
+        n = min(due, total - sent, 512)
+    else:
+        n = min(burst, total - sent)
+    for i in range(sent, sent + n):
+        try:
+            send(grams[i % count])
+        except OSError:
+            errors += 1
+    sent += n
+print(json.dumps({"sent": sent, "errors": errors, "seconds": time.perf_counter() - start}))
+"""
+
+
+# -- measuring processes from /proc ---------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and every live descendant."""
+    tree = _children()
+    total = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(tree.get(current, []))
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def socket_state(port: int) -> tuple[int, int]:
+    """(bytes queued, datagrams dropped) of whatever listens on UDP ``port``."""
+    needle = f":{port:04X}"
+    queued = dropped = 0
+    for table in ("udp", "udp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            parts = line.split()
+            if parts[1].endswith(needle):
+                queued += int(parts[4].split(":")[1], 16)
+                dropped += int(parts[12])
+    return queued, dropped
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+# -- workloads ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    protocol: str
+    datagrams: list[bytes]
+    per_datagram: int  # samples or records in each
+
+    def write(self, path: Path) -> None:
+        path.write_bytes(b"".join(struct.pack(">I", len(d)) + d for d in self.datagrams))
+
+
+def workload(protocol: str, distinct: int = DISTINCT) -> Workload:
+    if protocol == "sflow":
+        grams = traffic_mix.sflow_datagrams(distinct, samples=SFLOW_SAMPLES, fixed=True)
+        # no counter samples in the timed stream: keep "samples" exact
+        from ixcenter.telemetry.decode.sflow_records import FlowSample, SflowDatagram
+
+        clean = []
+        for raw in grams:
+            datagram = SflowDatagram.from_bytes(raw)
+            flows = tuple(s for s in datagram.samples if isinstance(s, FlowSample))
+            clean.append(SflowDatagram(datagram.agent, datagram.sequence, datagram.uptime_ms,
+                                       datagram.sub_agent, flows).to_bytes())  # fmt: skip
+        return Workload("sflow", clean, SFLOW_SAMPLES)
+    grams = traffic_mix.ipfix_messages(distinct, records=IPFIX_RECORDS, sampling=1, packets=1)
+    return Workload("ipfix", grams, IPFIX_RECORDS)
+
+
+# -- collectors ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    collector: str
+    protocol: str
+    sent: int  # samples
+    counted: int  # samples that reached the end
+    kernel_dropped: int  # datagrams
+    cpu: float
+    wall: float
+    rss_mib: float
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.counted / self.cpu if self.cpu else 0.0
+
+    def unaccounted(self, per_datagram: int) -> int:
+        return self.sent - self.counted - self.kernel_dropped * per_datagram
+
+
+class Ours:
+    name = "ixcenter"
+
+    def __init__(self, protocol: str, port: int, cpu: int, workdir: Path, store: str) -> None:
+        args = ["taskset", "-c", str(cpu), sys.executable, "-c",
+                "from ixcenter.cli.main import main; main()", "--data-dir", str(workdir / "data"),
+                "flows", "collect", "--json", "--status-every", "0", "--bind", "127.0.0.1",
+                "--only", protocol, f"--{protocol}-port", str(port)]  # fmt: skip
+        if store == "none":
+            args.append("--dry-run")
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, cwd=ROOT)  # fmt: skip
+        self.pid = self.process.pid
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if line.startswith("writing to"):
+                break
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=120)
+        if self.process.returncode:
+            raise RuntimeError(f"ixc flows collect failed: {err}")
+        rows: int = json.loads(out)["collected"]["rows_written"]
+        return rows
+
+
+class Pmacct:
+    def __init__(self, protocol: str, port: int, cpu: int, workdir: Path) -> None:
+        program = "sfacctd" if protocol == "sflow" else "nfacctd"
+        self.name = program
+        self.output = workdir / f"{program}.csv"
+        config = workdir / f"{program}.conf"
+        config.write_text(
+            "daemonize: false\n"
+            f"{program}_ip: 127.0.0.1\n"
+            f"{program}_port: {port}\n"
+            f"{program}_pipe_size: {32 << 20}\n"
+            "plugins: print\n"
+            "aggregate: src_mac, dst_mac\n"
+            "print_output: csv\n"
+            f"print_output_file: {self.output}\n"
+            "print_refresh_time: 86400\n"
+            f"logfile: {workdir / program}.log\n"
+        )
+        command = ["taskset", "-c", str(cpu), program, "-f", str(config)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.pid = self.process.pid
+        log = workdir / f"{program}.log"
+        wait_until(lambda: log.exists() and "cache entries=" in log.read_text(errors="replace"), 10)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # SIGTERM is ignored while idle
+        self.process.wait(120)
+        total = 0
+        with self.output.open() as stream:
+            header = stream.readline().strip().split(",")
+            column = header.index("PACKETS")
+            for line in stream:
+                total += int(line.strip().split(",")[column])
+        return total
+
+
+def measure(
+    make: Callable[[int], Ours | Pmacct],
+    load: Workload,
+    datagrams: int,
+    sender_cpu: int,
+    workdir: Path,
+    rate: float = 0.0,
+    on_tick: Callable[[float, int], None] | None = None,
+) -> Outcome:
+    port = free_port()
+    if not port_is_free(port):
+        raise RuntimeError(f"port {port} is taken")
+    collector = make(port)
+    try:
+        if not wait_until(lambda: _bound(port), 10):
+            raise RuntimeError(f"{collector.name} did not bind {port}")
+        source = workdir / f"{load.protocol}.bin"
+        if not source.exists():
+            load.write(source)
+        cpu_before = tree_cpu(collector.pid)
+        started = time.monotonic()
+        sender = subprocess.Popen(["taskset", "-c", str(sender_cpu), sys.executable, "-c", SENDER,
+                                   str(source), str(port), str(datagrams), str(rate)],
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        while sender.poll() is None:
+            time.sleep(1.0)
+            if on_tick is not None:
+                on_tick(time.monotonic() - started, collector.pid)
+        report = json.loads(sender.communicate()[0])
+        _settle(collector.pid, port)
+        wall = time.monotonic() - started
+        cpu = tree_cpu(collector.pid) - cpu_before
+        _, dropped = socket_state(port)
+        rss = rss_mib(collector.pid)
+    except BaseException:
+        collector.process.kill()
+        raise
+    counted = collector.stop()
+    sent = (report["sent"] - report["errors"]) * load.per_datagram
+    return Outcome(collector.name, load.protocol, sent, counted, dropped, cpu, wall, rss)
+
+
+def _bound(port: int) -> bool:
+    needle = f":{port:04X}"
+    return any(line.split()[1].endswith(needle)
+               for line in Path("/proc/net/udp").read_text().splitlines()[1:])  # fmt: skip
+
+
+def _settle(pid: int, port: int) -> None:
+    """Until the socket is empty and the process tree stops using CPU (its queues are done)."""
+    wait_until(lambda: socket_state(port)[0] == 0, 120)
+    last = tree_cpu(pid)
+    for _ in range(600):
+        time.sleep(0.2)
+        now = tree_cpu(pid)
+        if now - last < 0.01:
+            return
+        last = now
+
+
+# -- profile ------------------------------------------------------------------------------
+
+
+def profile(load: Workload, datagrams: int, sender_cpu: int, workdir: Path) -> str:
+    """cProfile of the receive path (sockets, decode, batches, a counting sink) in-process."""
+    from ixcenter.telemetry.collector import Collector, CountingSink, Endpoint, Pipeline, Protocol
+
+    source = workdir / f"{load.protocol}.bin"
+    load.write(source)
+    sink = CountingSink()
+    collector = Collector(Pipeline(sink), [Endpoint(Protocol(load.protocol), "127.0.0.1", 0)])
+    collector.open()
+    port = collector.endpoints[0].port
+    sender = subprocess.Popen(["taskset", "-c", str(sender_cpu), sys.executable, "-c", SENDER,
+                               str(source), str(port), str(datagrams), "0"],
+                              stdout=subprocess.DEVNULL)  # fmt: skip
+    profiler = cProfile.Profile()
+    profiler.enable()
+    while sender.poll() is None:
+        collector.poll(0.1)
+    collector.close()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(14)
+    return f"{load.protocol}: {sink.flow_rows:,} rows\n" + out.getvalue()
+
+
+# -- receive methods ----------------------------------------------------------------------
+
+
+def _recvmmsg_reader(sock: socket.socket, slots: int = 256, size: int = 9216) -> Callable[[], int]:
+    """A ctypes ``recvmmsg`` into one preallocated buffer, copying each datagram out as bytes
+    (the decoders take bytes): the alternative to the collector's ``recvfrom`` loop."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+    class Iovec(ctypes.Structure):
+        _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+    class Msghdr(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                    ("iov", ctypes.c_void_p), ("iovlen", ctypes.c_size_t),
+                    ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                    ("flags", ctypes.c_int)]  # fmt: skip
+
+    class Mmsghdr(ctypes.Structure):
+        _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
+
+    buffer = ctypes.create_string_buffer(slots * size)
+    names = ctypes.create_string_buffer(slots * 28)
+    iovs = (Iovec * slots)()
+    messages = (Mmsghdr * slots)()
+    for i in range(slots):
+        iovs[i].base = ctypes.addressof(buffer) + i * size
+        iovs[i].len = size
+        messages[i].hdr.name = ctypes.addressof(names) + i * 28
+        messages[i].hdr.iov = ctypes.addressof(iovs[i])
+        messages[i].hdr.iovlen = 1
+    view, name_view = memoryview(buffer).cast("B"), memoryview(names).cast("B")
+    fd = sock.fileno()
+    alive = (buffer, names, iovs)  # what the kernel writes through must outlive this call
+
+    def read() -> int:
+        assert alive
+        for i in range(slots):
+            messages[i].hdr.namelen = 28
+        got = libc.recvmmsg(fd, messages, slots, 0x40, None)  # MSG_DONTWAIT
+        if got <= 0:
+            return 0
+        batch = [
+            (bytes(view[i * size : i * size + messages[i].len]),
+             socket.inet_ntoa(name_view[i * 28 + 4 : i * 28 + 8]))
+            for i in range(got)
+        ]  # fmt: skip
+        return len(batch)
+
+    return read
+
+
+def _drained(listener: Any) -> int:
+    return len(listener.drain(512))
+
+
+def receive_methods(load: Workload, datagrams: int, sender_cpu: int, workdir: Path) -> None:
+    """Datagrams per CPU-second of the receiving thread alone (no decoding), per method."""
+    import selectors
+
+    from ixcenter.telemetry.collector.listener import Listener
+
+    source = workdir / f"{load.protocol}.bin"
+    load.write(source)
+    print("| receive method | datagrams read | receiver CPU s | datagrams per CPU-s |")
+    print("|---|---:|---:|---:|")
+    for method in ("recvfrom loop (collector)", "recvmmsg via ctypes"):
+        listener = Listener("127.0.0.1", 0)
+        sock = socket.socket(fileno=os.dup(listener.fileno()))
+        if method.startswith("recvfrom"):
+            read = functools.partial(_drained, listener)
+        else:
+            read = _recvmmsg_reader(sock)
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ)
+        sender = subprocess.Popen(["taskset", "-c", str(sender_cpu), sys.executable, "-c", SENDER,
+                                   str(source), str(listener.port), str(datagrams), "0"],
+                                  stdout=subprocess.DEVNULL)  # fmt: skip
+        count = 0
+        cpu = time.thread_time()
+        while sender.poll() is None or selector.select(0.2):
+            if selector.select(0.2):
+                while got := read():
+                    count += got
+        cpu = time.thread_time() - cpu
+        selector.close()
+        sock.close()
+        listener.close()
+        print(f"| {method} | {count:,} | {cpu:.2f} | {count / cpu:,.0f} |")
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def print_table(outcomes: list[Outcome], loads: dict[str, Workload]) -> None:
+    print(
+        "| protocol | collector | samples sent | counted | kernel drops (dg) | unaccounted "
+        "| CPU s | samples per CPU-s | wall samples/s | vs peer |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for o in outcomes:
+        peer = next((p for p in outcomes if p.protocol == o.protocol and p is not o), None)
+        ratio = f"{o.per_cpu_second / peer.per_cpu_second:.2f}x" if peer and peer.cpu else "-"
+        print(
+            f"| {o.protocol} | {o.collector} | {o.sent:,} | {o.counted:,} | "
+            f"{o.kernel_dropped:,} | {o.unaccounted(loads[o.protocol].per_datagram):,} | "
+            f"{o.cpu:.2f} | {o.per_cpu_second:,.0f} | {o.counted / o.wall:,.0f} | {ratio} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datagrams", type=int, default=150_000, help="per run")
+    parser.add_argument("--protocols", default="sflow,ipfix")
+    parser.add_argument(
+        "--store",
+        choices=["none", "spool"],
+        default="none",
+        help="ixcenter's sink: none (count only) or the placeholder spool",
+    )
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--sender-cpu", type=int, default=0)
+    parser.add_argument("--collector-cpu", type=int, default=1)
+    parser.add_argument("--sustained", type=float, default=60.0, help="seconds (0: skip)")
+    parser.add_argument("--sustained-rate", type=float, default=200_000, help="samples/s")
+    parser.add_argument("--only-sustained", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--receive-methods", action="store_true")
+    args = parser.parse_args()
+
+    protocols = args.protocols.split(",")
+    loads = {p: workload(p) for p in protocols}
+    print(
+        f"# bench_collector {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(os.environ.get("BENCH_WORKDIR", tmp))
+        if args.profile:
+            for p in protocols:
+                print(profile(loads[p], args.datagrams, args.sender_cpu, work))
+            return
+        if args.receive_methods:
+            receive_methods(loads[protocols[0]], args.datagrams, args.sender_cpu, work)
+            return
+        if not args.only_sustained:
+            outcomes = []
+            for p in protocols:
+                runs: list[Callable[[int], Ours | Pmacct]] = [
+                    lambda port, p=p: Ours(p, port, args.collector_cpu, work, args.store)
+                ]
+                if not args.no_peers:
+                    runs.append(lambda port, p=p: Pmacct(p, port, args.collector_cpu, work))
+                for make in runs:
+                    outcomes.append(measure(make, loads[p], args.datagrams, args.sender_cpu, work))
+                    print(f"  {outcomes[-1]}", file=sys.stderr)
+            print_table(outcomes, loads)
+        if args.sustained:
+            sustained(loads["sflow"] if "sflow" in loads else workload("sflow"), args, work)
+
+
+def sustained(load: Workload, args: argparse.Namespace, work: Path) -> None:
+    rate_dg = args.sustained_rate / load.per_datagram
+    total = int(rate_dg * args.sustained)
+    rss: list[tuple[float, float]] = []
+    lock = threading.Lock()
+
+    def tick(elapsed: float, pid: int) -> None:
+        if not rss or elapsed - rss[-1][0] >= 10:
+            with lock:
+                rss.append((elapsed, rss_mib(pid)))
+
+    outcome = measure(lambda port: Ours(load.protocol, port, args.collector_cpu, work, args.store),
+                      load, total, args.sender_cpu, work, rate=rate_dg, on_tick=tick)  # fmt: skip
+    print(
+        f"\nsustained {load.protocol}: {args.sustained_rate:,.0f} samples/s for "
+        f"{args.sustained:.0f} s ({outcome.wall:.0f} s with the drain)"
+    )
+    print(
+        f"sent {outcome.sent:,} samples, counted {outcome.counted:,}, kernel drops "
+        f"{outcome.kernel_dropped:,} datagrams, unaccounted "
+        f"{outcome.unaccounted(load.per_datagram):,}; CPU {outcome.cpu:.1f} s "
+        f"({outcome.cpu / outcome.wall:.0%} of a core)"
+    )
+    print(
+        "RSS MiB over time: "
+        + ", ".join(f"{t:.0f}s {m:.1f}" for t, m in rss)
+        + f", end {outcome.rss_mib:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
