@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from ixcenter.registry.db import Registry
 from tests.cli.conftest import Invoke
@@ -25,18 +30,30 @@ source:     TEST
 """
 
 
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A data dir with a short path: bgpd's control socket path must fit in 107 bytes."""
+    directory = Path(tempfile.mkdtemp(prefix="ixc-"))
+    try:
+        yield directory / "data"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _members(registry: Registry) -> None:
     onboard(registry, "Example Net", 131072, "Ethernet1/1", as_set="AS-EXAMPLE")
     onboard(registry, "Other Net", 131074, "Ethernet1/2", bgp_password="s3cret")
 
 
-def test_build_writes_both_checked_configs(ixc: Invoke, registry: Registry, tmp_path: Path) -> None:
+def test_build_writes_both_checked_configs(
+    ixc: Invoke, registry: Registry, tmp_path: Path, data_dir: Path
+) -> None:
     require("bird")
     require("bgpd")
     _members(registry)
     dump = tmp_path / "test.db"
     dump.write_text(RPSL)
-    data = ["--data-dir", str(tmp_path / "data")]
+    data = ["--data-dir", str(data_dir)]
     result = ixc(*data, "rs", "build", "--exchange", "BJ", "--irr", str(dump), "--json")
     assert result.exit_code == 0, result.output
     rows = {row["server"]: row for row in json.loads(result.stdout)}
@@ -46,7 +63,7 @@ def test_build_writes_both_checked_configs(ixc: Invoke, registry: Registry, tmp_
         ("openbgpd", 2, 4),
     }
     for server in ("BJ-rs1", "BJ-rs2"):
-        directory = tmp_path / "data" / "route-servers" / server
+        directory = data_dir / "route-servers" / server
         config = (directory / "candidate.conf").read_text()
         assert "203.0.113.0/24" in config  # from the AS-SET's second member
         assert "s3cret" in config
@@ -68,15 +85,15 @@ def test_build_writes_both_checked_configs(ixc: Invoke, registry: Registry, tmp_
 
 
 def test_a_center_without_route_server_addresses_stops_the_whole_build(
-    ixc: Invoke, registry: Registry, tmp_path: Path
+    ixc: Invoke, registry: Registry, tmp_path: Path, data_dir: Path
 ) -> None:
     _members(registry)
     dump = tmp_path / "test.db"
     dump.write_text(RPSL)
-    result = ixc("--data-dir", str(tmp_path / "data"), "rs", "build", "--irr", str(dump))
+    result = ixc("--data-dir", str(data_dir), "rs", "build", "--irr", str(dump))
     assert result.exit_code == 3
     assert "rs1" in result.stderr
-    assert not (tmp_path / "data" / "route-servers").exists()  # nothing written for BJ either
+    assert not (data_dir / "route-servers").exists()  # nothing written for BJ either
 
 
 def test_build_without_irr_data_is_a_configuration_error(ixc: Invoke, tmp_path: Path) -> None:

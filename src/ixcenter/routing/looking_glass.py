@@ -90,10 +90,25 @@ class LookingGlass:
         return self._client.sessions()
 
     def routes(self, session: str, which: RouteSet = RouteSet.RECEIVED) -> list[ExplainedRoute]:
-        """Routes of ``session`` with the reasons each was filtered (none: accepted)."""
-        routes = self._client.routes(session, which)
+        """Routes of ``session`` with the reasons each was filtered (none: accepted).
+
+        Both route servers keep what they filter, tagged: rs1 in its table with the lowest
+        preference (BIRD counts those as imported), rs2 in a RIB of its own. Received is
+        accepted plus filtered, as the route server holds them (rs2's Adj-RIB-In would show
+        routes before the route server's own tags were removed or added).
+        """
+        if which is RouteSet.RECEIVED:
+            return self.routes(session, RouteSet.ACCEPTED) + self.routes(session, RouteSet.FILTERED)
+        in_table = which is RouteSet.FILTERED and self.server.kind is DaemonKind.BIRD
+        routes = self._client.routes(session, RouteSet.ACCEPTED if in_table else which)
         routes = [restored(r, self.rs_asn) for r in routes]
         explained = [ExplainedRoute(r, reasons_of(r, self.rs_asn)) for r in routes]
         if which is RouteSet.FILTERED:
-            return [e for e in explained if e.reasons or e.route.filtered]
+            return [
+                ExplainedRoute(dataclasses.replace(e.route, filtered=True, best=False), e.reasons)
+                for e in explained
+                if e.reasons or e.route.filtered
+            ]
+        if which is RouteSet.ACCEPTED:
+            return [e for e in explained if not e.reasons]
         return explained

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 _ROUTE = re.compile(
     r"^(?P<net>\S+)?\s+(?P<kind>[a-z]+)\s+\[(?P<proto>\S+)\s+(?P<since>[^\]]*?)"
     r"(?:\s+from\s+(?P<source>\S+))?\]\s+(?P<primary>\*\s+)?"
-    r"\((?P<pref>\d+)(?:/(?P<metric>[^)]*))?\)(?:\s+\[(?P<info>[^\]]*)\])?"
+    r"\((?P<pref>\d+)s?(?:/(?P<metric>[^)]*))?\)(?:\s+\[(?P<info>[^\]]*)\])?"
 )
 _ROUTES_LINE = re.compile(r"(\d+)\s+(imported|filtered|exported|preferred)")
 
@@ -184,6 +184,10 @@ def parse_routes(lines: Iterable[str], *, filtered: bool = False) -> Iterator[Ro
     net = ""
     for raw in lines:
         if raw.startswith("Table "):
+            continue
+        if raw.startswith("\t\t") and draft is not None and draft.attributes:
+            name, value = draft.attributes[-1]  # a long value goes on over more lines
+            draft.attributes[-1] = (name, f"{value} {raw.strip()}")
             continue
         if raw.startswith("\t"):
             if draft is not None:

@@ -156,7 +156,21 @@ def _numbers(text: object, count: int) -> tuple[int, ...]:
     return tuple(map(int, parts))
 
 
+# bgpctl 7.7 prints these RFC 1997/7999/8326/3765 communities by name, not as numbers
+_NAMED: dict[str, Community] = {
+    "GRACEFUL_SHUTDOWN": (65535, 0),
+    "BLACKHOLE": (65535, 666),
+    "NO_EXPORT": (65535, 65281),
+    "NO_ADVERTISE": (65535, 65282),
+    "NO_EXPORT_SUBCONFED": (65535, 65283),
+    "NO_PEER": (65535, 65284),
+}
+
+
 def _community(text: object) -> Community:
+    named = _NAMED.get(str(text))
+    if named is not None:
+        return named
     first, second = _numbers(text, 2)
     return first, second
 

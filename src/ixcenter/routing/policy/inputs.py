@@ -92,14 +92,26 @@ def _sources(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip().upper() for part in text.split(",") if part.strip())
 
 
+def _address(assignment: IpAssignment, text: str | None, version: int) -> Address | None:
+    if not text:
+        return None
+    try:
+        return ipaddress.IPv4Address(text) if version == 4 else ipaddress.IPv6Address(text)
+    except ValueError:
+        message = f"assignment #{assignment.id} holds {text!r}, not an IPv{version} address"
+        raise ValidationFailed([Problem(f"ipv{version}", message, "invalid-address")]) from None
+
+
 def _router(assignment: IpAssignment) -> MemberRouter:
     member: MemberAsn = assignment.member_asn
+    ipv4 = _address(assignment, assignment.ipv4, 4)
+    ipv6 = _address(assignment, assignment.ipv6, 6)
     return MemberRouter(
         asn=member.asn,
         name=member.name or member.organisation.name,
         organisation_id=member.organisation_id,
-        ipv4=ipaddress.IPv4Address(assignment.ipv4) if assignment.ipv4 else None,
-        ipv6=ipaddress.IPv6Address(assignment.ipv6) if assignment.ipv6 else None,
+        ipv4=ipv4 if isinstance(ipv4, ipaddress.IPv4Address) else None,
+        ipv6=ipv6 if isinstance(ipv6, ipaddress.IPv6Address) else None,
         as_set=member.as_set,
         irr_sources=_sources(member.irr_sources),
         max_prefix_v4=member.max_prefix_v4,

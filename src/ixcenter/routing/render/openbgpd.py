@@ -392,10 +392,11 @@ class _Policy:
             self.final_import(),
         )
         tagged = f"large-community {self.large(FILTERED, '*')}"
-        loc_rib = RuleBlock("Loc-RIB holds accepted routes only", (_rule("deny", IN, tagged),))
+        loop = _rule("deny", IN, f"AS {self.rs.asn}")  # our own ASN in the path: a loop
+        loc_rib = RuleBlock("Loc-RIB holds accepted routes only", (_rule("deny", IN, tagged), loop))
         filtered = RuleBlock(
-            f"the RIB {FILTERED_RIB} holds filtered routes only",
-            (_rule("deny", IN), _rule("allow", IN, tagged)),
+            f"the RIB {FILTERED_RIB} holds filtered routes only (loops are dropped everywhere)",
+            (_rule("deny", IN), _rule("allow", IN, tagged), loop),
         )
         copy = tuple(
             RuleBlock(b.comment, tuple(_in_rib(r, FILTERED_RIB) for r in b.rules))
