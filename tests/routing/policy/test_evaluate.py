@@ -24,6 +24,7 @@ from ixcenter.routing.policy.model import (
 from ixcenter.routing.policy.reasons import Reason, RpkiInfo
 from ixcenter.routing.rpki.validation import OriginValidity, VrpIndex
 from ixcenter.routing.rpki.vrps import Vrp
+from tests.routing import policies
 
 A = ipaddress.ip_address
 N = ipaddress.ip_network
@@ -34,24 +35,11 @@ GSHUT = (65535, 0)
 
 
 def rule(prefix: str, longest: int | None = None) -> PrefixRule:
-    net = N(prefix)
-    return PrefixRule(net, net.prefixlen, net.prefixlen if longest is None else longest)
+    return policies.rule(prefix, None, longest)
 
 
 def make_client(key: str, asn: int, v4: str | None, v6: str | None, **kw: object) -> Client:
-    ipv4 = ipaddress.IPv4Address(v4) if v4 else None
-    ipv6 = ipaddress.IPv6Address(v6) if v6 else None
-    values: dict[str, object] = {
-        "name": key,
-        "max_prefix_v4": 100,
-        "max_prefix_v6": 20,
-        "as_set": None,
-        "allowed_origins": frozenset({asn}),
-        "allowed_prefixes": (),
-        "next_hops": frozenset(a for a in (ipv4, ipv6) if a is not None),
-    }
-    values.update(kw)
-    return Client(key=key, asn=asn, ipv4=ipv4, ipv6=ipv6, **values)  # type: ignore[arg-type]
+    return policies.client(key, asn, key, v4, v6, **kw)
 
 
 ALPHA = make_client(

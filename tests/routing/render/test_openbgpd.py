@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from ixcenter.core.errors import ValidationFailed
 from ixcenter.routing.policy.model import (
-    Client,
     LengthLimits,
     MaxPrefixAction,
     PolicySettings,
@@ -32,32 +31,12 @@ from ixcenter.routing.render.openbgpd import (
     root_entries,
 )
 from tests.live import require
+from tests.routing.policies import client, rule
 
 GOLDEN = Path(__file__).parent / "golden" / "openbgpd"
 SOCKET = "/run/ixcenter/rs2-bgpd.sock"
 A = ipaddress.ip_address
 N = ipaddress.ip_network
-
-
-def rule(prefix: str, shortest: int | None = None, longest: int | None = None) -> PrefixRule:
-    net = N(prefix)
-    low = net.prefixlen if shortest is None else shortest
-    return PrefixRule(net, low, low if longest is None else longest)
-
-
-def client(key: str, asn: int, name: str, v4: str | None, v6: str | None, **kw: object) -> Client:
-    ipv4 = None if v4 is None else ipaddress.IPv4Address(v4)
-    ipv6 = None if v6 is None else ipaddress.IPv6Address(v6)
-    values: dict[str, object] = {
-        "max_prefix_v4": 100,
-        "max_prefix_v6": 20,
-        "as_set": None,
-        "allowed_origins": frozenset({asn}),
-        "allowed_prefixes": (),
-        "next_hops": frozenset(a for a in (ipv4, ipv6) if a is not None),
-    }
-    values.update(kw)
-    return Client(key=key, asn=asn, name=name, ipv4=ipv4, ipv6=ipv6, **values)  # type: ignore[arg-type]
 
 
 def reference_route_server() -> RouteServer:

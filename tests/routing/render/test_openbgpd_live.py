@@ -27,7 +27,8 @@ from ixcenter.routing.render.openbgpd import FILTERED_RIB, WELL_KNOWN, render_op
 from ixcenter.routing.rpki.validation import VrpIndex
 from ixcenter.routing.rpki.vrps import Vrp, write_vrps
 from tests.live import require
-from tests.routing.render.test_openbgpd import client, reference_route_server, rule
+from tests.routing.policies import client, rule
+from tests.routing.render.test_openbgpd import reference_route_server
 
 pytestmark = pytest.mark.live
 

@@ -16,9 +16,10 @@ import ipaddress
 import socket
 import struct
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from ixcenter.core.errors import DecodeError, UpstreamError
+from ixcenter.core.prefixes import Network
 from ixcenter.routing.control.namespaces import connect
 from ixcenter.routing.rpki.vrps import Vrp
 
@@ -97,65 +98,50 @@ class CacheResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class Ipv4Prefix:
-    TYPE: ClassVar[int] = 4
-    prefix: ipaddress.IPv4Network
+class _PrefixPdu:
+    """The IPv4 Prefix (4) and IPv6 Prefix (6) PDUs: flags, lengths, address, ASN."""
+
+    TYPE: ClassVar[int]
+    WIDTH: ClassVar[int]  # address bytes
+    prefix: Network
     max_length: int
     asn: int
     announce: bool = True
     version: int = VERSION
 
     def to_bytes(self) -> bytes:
+        raw = self.prefix.network_address.packed
         body = struct.pack(
-            "!BBBx4sI",
+            f"!BBBx{self.WIDTH}sI",
             int(self.announce),
             self.prefix.prefixlen,
             self.max_length,
-            self.prefix.network_address.packed,
+            raw,
             self.asn,
         )
         return _header(self.version, self.TYPE, 0, 8 + len(body)) + body
 
     @classmethod
-    def from_bytes(cls, version: int, field: int, body: bytes, offset: int) -> Ipv4Prefix:
-        _expect(body, 12, cls.__name__, offset)
-        flags, length, max_length, raw, asn = struct.unpack("!BBBx4sI", body)
-        prefix = _network(raw, length, max_length, 32, offset)
-        return cls(ipaddress.IPv4Network(prefix), max_length, asn, bool(flags & 1), version)
+    def from_bytes(cls, version: int, field: int, body: bytes, offset: int) -> Self:
+        _expect(body, 8 + cls.WIDTH, cls.__name__, offset)
+        flags, length, max_length, raw, asn = struct.unpack(f"!BBBx{cls.WIDTH}sI", body)
+        prefix = _network(raw, length, max_length, cls.WIDTH * 8, offset)
+        return cls(ipaddress.ip_network(prefix), max_length, asn, bool(flags & 1), version)
 
     def vrp(self) -> Vrp:
         return Vrp(self.prefix, self.max_length, self.asn)
 
 
 @dataclass(frozen=True, slots=True)
-class Ipv6Prefix:
+class Ipv4Prefix(_PrefixPdu):
+    TYPE: ClassVar[int] = 4
+    WIDTH: ClassVar[int] = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Ipv6Prefix(_PrefixPdu):
     TYPE: ClassVar[int] = 6
-    prefix: ipaddress.IPv6Network
-    max_length: int
-    asn: int
-    announce: bool = True
-    version: int = VERSION
-
-    def to_bytes(self) -> bytes:
-        body = struct.pack(
-            "!BBBx16sI",
-            int(self.announce),
-            self.prefix.prefixlen,
-            self.max_length,
-            self.prefix.network_address.packed,
-            self.asn,
-        )
-        return _header(self.version, self.TYPE, 0, 8 + len(body)) + body
-
-    @classmethod
-    def from_bytes(cls, version: int, field: int, body: bytes, offset: int) -> Ipv6Prefix:
-        _expect(body, 24, cls.__name__, offset)
-        flags, length, max_length, raw, asn = struct.unpack("!BBBx16sI", body)
-        prefix = _network(raw, length, max_length, 128, offset)
-        return cls(ipaddress.IPv6Network(prefix), max_length, asn, bool(flags & 1), version)
-
-    def vrp(self) -> Vrp:
-        return Vrp(self.prefix, self.max_length, self.asn)
+    WIDTH: ClassVar[int] = 16
 
 
 @dataclass(frozen=True, slots=True)
