@@ -33,39 +33,32 @@ def _header(version: int, kind: int, field: int, length: int) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class SerialNotify:
-    TYPE: ClassVar[int] = 0
+class _SerialPdu:
+    """Serial Notify (0) and Serial Query (1): the session ID in the header, then a serial."""
+
+    TYPE: ClassVar[int]
     session_id: int
     serial: int
     version: int = VERSION
 
     def to_bytes(self) -> bytes:
-        return _header(self.version, self.TYPE, self.session_id, 12) + struct.pack(
-            "!I", self.serial
-        )
+        body = struct.pack("!I", self.serial)
+        return _header(self.version, self.TYPE, self.session_id, 12) + body
 
     @classmethod
-    def from_bytes(cls, version: int, field: int, body: bytes, offset: int) -> SerialNotify:
+    def from_bytes(cls, version: int, field: int, body: bytes, offset: int) -> Self:
         _expect(body, 4, cls.__name__, offset)
         return cls(field, struct.unpack("!I", body)[0], version)
 
 
 @dataclass(frozen=True, slots=True)
-class SerialQuery:
+class SerialNotify(_SerialPdu):
+    TYPE: ClassVar[int] = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SerialQuery(_SerialPdu):
     TYPE: ClassVar[int] = 1
-    session_id: int
-    serial: int
-    version: int = VERSION
-
-    def to_bytes(self) -> bytes:
-        return _header(self.version, self.TYPE, self.session_id, 12) + struct.pack(
-            "!I", self.serial
-        )
-
-    @classmethod
-    def from_bytes(cls, version: int, field: int, body: bytes, offset: int) -> SerialQuery:
-        _expect(body, 4, cls.__name__, offset)
-        return cls(field, struct.unpack("!I", body)[0], version)
 
 
 @dataclass(frozen=True, slots=True)
