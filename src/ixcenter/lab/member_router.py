@@ -69,6 +69,7 @@ class Neighbor:
     address: Address
     local: Address
     peer_asn: int
+    password: str | None = None  # TCP MD5 (RFC 2385)
 
     @property
     def version(self) -> int:
@@ -120,6 +121,7 @@ def exabgp_config(spec: RouterSpec, recorder: Sequence[str]) -> str:
             f"    local-as {spec.asn};",
             f"    peer-as {neighbor.peer_asn};",
             "    group-updates false;",
+            *([f'    md5-password "{neighbor.password}";'] if neighbor.password else []),
             f"    family {{ {_FAMILY[neighbor.version]}; }}",
             "    api {",
             "        processes [ recorder ];",

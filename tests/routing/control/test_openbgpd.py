@@ -84,6 +84,23 @@ def test_neighbors() -> None:
     assert silent.routes_received == 0
 
 
+def test_info_says_why_a_session_is_down() -> None:
+    """The NOTIFICATION last received, else the one last sent; the state while it is up."""
+    base = {"remote_addr": "192.0.2.13", "remote_as": "64513", "description": "m3"}
+    cases = [
+        ({"state": "Idle", "last_error_sent": "Cease, received max-prefix exceeded"},
+         "Cease, received max-prefix exceeded"),
+        ({"state": "Active", "last_error_sent": "Cease, administratively down",
+          "last_error_received": "Cease, peer de-configured"}, "Cease, peer de-configured"),
+        ({"state": "Established", "last_error_sent": "Cease, administratively down"},
+         "Established"),
+        ({"state": "Connect"}, "Connect"),
+    ]  # fmt: skip
+    for fields, info in cases:
+        (session,) = parse_neighbors({"neighbors": [{**base, **fields}]}, now=NOW)
+        assert session.info == info, fields
+
+
 def test_summary_has_the_same_sessions() -> None:
     sessions = parse_neighbors(sample("openbgpd-show-summary.json"), now=NOW)
     assert {s.name for s in sessions} == {M1, M1_6, M2, "silent"}

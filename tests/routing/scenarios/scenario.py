@@ -47,6 +47,9 @@ class Member:
     blackhole_opt_in: bool = False
     organisation: int | None = None  # routers of one member share one; default: its own
     ipv6: bool = True
+    password: str | None = None  # TCP MD5 on its sessions (the route servers' side)
+    router_password: str | None = None  # the router's own, when it differs from ``password``
+    max_prefix: tuple[int, int] = (MAX_PREFIX, MAX_PREFIX)  # IPv4, IPv6
 
 
 @dataclass(frozen=True)
@@ -195,8 +198,9 @@ class ScenarioSet:
                     ipv4=ipaddress.IPv4Address(self.address(m.host, 4)),
                     ipv6=ipaddress.IPv6Address(v6) if v6 is not None else None,
                     as_set=m.as_set,
-                    max_prefix_v4=MAX_PREFIX,
-                    max_prefix_v6=MAX_PREFIX,
+                    max_prefix_v4=m.max_prefix[0],
+                    max_prefix_v6=m.max_prefix[1],
+                    md5_password=m.password,
                     blackhole_opt_in=m.blackhole_opt_in,
                 )
             )

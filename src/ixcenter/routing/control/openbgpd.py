@@ -100,13 +100,23 @@ def parse_neighbors(document: Any, *, now: dt.datetime) -> list[Session]:
                 address=parse_address(str(neighbor.get("remote_addr", ""))),
                 state=SessionState.parse(str(neighbor.get("state", ""))),
                 since=since,
-                info=str(neighbor.get("last_error_received") or neighbor.get("state", "")),
+                info=_last_error(neighbor),
                 description=str(neighbor.get("description", "")),
                 routes_received=prefixes.get("received"),
                 routes_exported=prefixes.get("sent"),
             )
         )
     return sessions
+
+
+def _last_error(neighbor: dict[str, Any]) -> str:
+    """Why a session is not up, as bgpctl tells it (the NOTIFICATION last received or sent,
+    e.g. ``Cease, received max-prefix exceeded``); the state when it is up or never failed."""
+    state = str(neighbor.get("state", ""))
+    if SessionState.parse(state) is SessionState.ESTABLISHED:
+        return state
+    error = neighbor.get("last_error_received") or neighbor.get("last_error_sent")
+    return str(error) if error else state
 
 
 def parse_rib(document: Any, *, filtered: bool = False) -> list[Route]:
