@@ -234,3 +234,23 @@ def test_licence_dates_follow_the_registry_clock(tmp_path: Path, sqlite_template
         registry.close()
     valid = [d for d in dates if d is not None and d >= later.today()]
     assert len(valid) >= len(dates) - 2
+
+
+@pytest.mark.parametrize("centers", [1, 2])
+def test_fewer_centers(registry: Registry, centers: int) -> None:
+    summary = demo_data.generate(registry, seed=5, members=12, centers=centers)
+    with registry.read() as s:
+        codes = s.scalars(select(ExchangeCenter.code)).all()
+        links = s.scalars(select(LongDistanceLink)).all()
+        lans = {a.lan.exchange.code for a in s.scalars(select(IpAssignment))}
+    assert len(codes) == centers
+    assert lans <= set(codes) and len(lans) == centers  # members at every center
+    domestic = [link for link in links if link.b_exchange_id is not None]
+    assert len(domestic) == (1 if centers == 2 else 0)
+    assert summary.members == 12
+
+
+def test_centers_out_of_range(registry: Registry) -> None:
+    for centers in (0, 4):
+        with pytest.raises(ValidationFailed, match="centers"):
+            demo_data.generate(registry, seed=5, members=3, centers=centers)

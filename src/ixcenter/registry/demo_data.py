@@ -39,6 +39,7 @@ from ixcenter.core.errors import Problem, ValidationFailed
 from ixcenter.core.kinds import OrgCategory, PortKind, ServiceKind
 from ixcenter.registry.db import Registry
 from ixcenter.registry.demo_names import (
+    CENTERS,
     FOREIGN_COUNTRY,
     FOREIGN_EXCHANGE,
     FOREIGN_LATITUDE,
@@ -147,9 +148,11 @@ def generate(
     *,
     seed: int = 1,
     members: int = 300,
+    centers: int = len(CENTERS),
     progress: Progress | None = None,
 ) -> DemoSummary:
-    """Fill an empty, migrated ``registry`` with a demo exchange of ``members`` member networks.
+    """Fill an empty, migrated ``registry`` with a demo exchange of ``members`` member networks
+    in ``centers`` exchange centers (1 to 3: Beijing, Shanghai, Guangdong, in that order).
 
     One transaction builds the topology, one per member connects it, one adds the private
     interconnects and one lets a few licences expire. ``progress(done, members)`` is called after
@@ -157,11 +160,13 @@ def generate(
     """
     if members < 0:
         raise ValidationFailed([Problem("members", "cannot be negative")])
+    if not 1 <= centers <= len(CENTERS):
+        raise ValidationFailed([Problem("centers", f"between 1 and {len(CENTERS)}")])
     _require_empty(registry)
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     today = registry.clock.today()
     asns = AsnPool(rng)
-    layouts = plan_layout(rng, asns)
+    layouts = plan_layout(rng, asns, centers)
     plans = plan_members(rng, layouts, members, today, asns)
     with registry.transaction(ACTOR, reason="demo data: topology") as session:
         _build_topology(session, layouts, plans, registry)
@@ -274,6 +279,8 @@ def _build_links(session: Session, layouts: Sequence[Layout]) -> None:
     capacities = (400_000, 400_000, 200_000)  # BJ-SH, SH-GD, BJ-GD
     pairs = ((0, 1), (1, 2), (0, 2))
     for (a, b), capacity in zip(pairs, capacities, strict=True):
+        if b >= len(layouts):
+            continue
         here, there = layouts[a].sites[0], layouts[b].sites[0]
         distance = _distance_km(here.latitude, here.longitude, there.latitude, there.longitude)
         code_a, code_b = layouts[a].plan.code, layouts[b].plan.code

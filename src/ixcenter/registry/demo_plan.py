@@ -131,10 +131,11 @@ class AsnPool:
                 return asn
 
 
-def plan_layout(rng: random.Random, asns: AsnPool) -> list[Layout]:
-    """Which sites of each center get a node (2-4) and how many switches (1-2) each has."""
+def plan_layout(rng: random.Random, asns: AsnPool, centers: int = len(CENTERS)) -> list[Layout]:
+    """Which sites of each of the first ``centers`` centers get a node (2-4) and how many
+    switches (1-2) each has."""
     layouts: list[Layout] = []
-    for index, plan in enumerate(CENTERS):
+    for index, plan in enumerate(CENTERS[:centers]):
         sites = plan.sites[: rng.randint(2, len(plan.sites))]
         switches = tuple(
             tuple(f"{site.code.lower()}-sw{n}" for n in range(1, rng.randint(1, 2) + 1))
