@@ -3,8 +3,20 @@
 Used by the live tests and ``ixc lab``/``ixc demo``; nothing in the product imports it.
 """
 
+from ixcenter.lab.fabric import Fabric
 from ixcenter.lab.lab import Lab, Teardown, leftovers
-from ixcenter.lab.lan import Attachment, EmulatedLan
+from ixcenter.lab.lan import Attachment, EmulatedLan, Segment
 from ixcenter.lab.processes import LabProcess
+from ixcenter.lab.underlay import Link
 
-__all__ = ["Attachment", "EmulatedLan", "Lab", "LabProcess", "Teardown", "leftovers"]
+__all__ = [
+    "Attachment",
+    "EmulatedLan",
+    "Fabric",
+    "Lab",
+    "LabProcess",
+    "Link",
+    "Segment",
+    "Teardown",
+    "leftovers",
+]

@@ -10,6 +10,17 @@ down even after the Python side crashed.
         lab.start("bird", ["bird", "-f", "-c", conf, "-s", sock], node="rs1")
     # leaving the block stops the processes and deletes the namespaces
 
+Several sites: fabrics joined by links with a one-way latency, LANs spanning fabrics::
+
+    bj, sh = lab.add_fabric("bj"), lab.add_fabric("sh")
+    lab.add_link("bj", "sh", latency_ms=12.5)
+    lan = lab.add_lan(ipv4="192.0.2.0/24", fabric="bj", spans=["sh"])
+    lan.attach(lab.add_node("m1"), ipv4="192.0.2.11", fabric=bj)
+    lan.attach(lab.add_node("m2"), ipv4="192.0.2.12", fabric=sh)  # 25 ms round trip
+
+(``fabric.py``, ``underlay.py`` and ``lan.py`` say how: routed underlay, a delaying ``wire``
+process per link, VXLAN per LAN.)
+
 Every namespace is named ``ixc-<run>-<node>``. The state file (``lab.json`` in the run
 directory) lists the namespaces and the processes with their PIDs and start times; it is written
 before anything is created, so ``Lab(run_dir).down()`` after a crash finds everything: the
@@ -32,9 +43,12 @@ from pathlib import Path
 from types import TracebackType
 
 from ixcenter.core.errors import ConfigurationError, NotFound, Problem, ValidationFailed
+from ixcenter.lab import fabric as fabrics
 from ixcenter.lab import netns, processes
-from ixcenter.lab.lan import EmulatedLan
+from ixcenter.lab.fabric import Fabric
+from ixcenter.lab.lan import EmulatedLan, Segment
 from ixcenter.lab.processes import LabProcess
+from ixcenter.lab.underlay import Link, path_latency, vtep
 from ixcenter.routing.control.namespaces import exec_prefix
 
 logger = logging.getLogger(__name__)
@@ -63,6 +77,8 @@ class Lab:
         self._namespaces: list[str] = []
         self._processes: dict[str, LabProcess] = {}
         self._lans: list[EmulatedLan] = []
+        self._fabrics: dict[str, Fabric] = {}
+        self._links: list[Link] = []
         if self._state.exists():
             self.run_id = self._load()
             logger.info("lab %s: adopted from %s", self.run_id, self._state)
@@ -105,28 +121,89 @@ class Lab:
         netns.create(name)
         return name
 
+    def add_fabric(self, node: str) -> str:
+        """Create fabric ``node`` (a site: bridges, VXLAN, link ends); returns its namespace."""
+        name = self.namespace(node)
+        if node in self._fabrics:
+            raise ValidationFailed([Problem("fabric", f"{node} exists already", "duplicate")])
+        made = Fabric(node, name, vtep(len(self._fabrics)))
+        self.add_node(node)
+        self._fabrics[node] = made
+        fabrics.prepare(made)
+        return name
+
+    def add_link(self, a: str, b: str, *, latency_ms: float, name: str | None = None) -> Link:
+        """Join fabrics ``a`` and ``b`` with a link that delays each frame by ``latency_ms``
+        one way; refreshes every fabric's routes (least total latency)."""
+        ends = [self.fabric(node) for node in (a, b)]
+        link = Link(len(self._links), name or f"{a}-{b}", a, b, float(latency_ms))
+        wire = self.start(f"wire-lk{link.index}", fabrics.wire_argv(link), node=a)
+        fabrics.connect(link, ends[0], ends[1], wire)
+        self._links.append(link)
+        fabrics.install_routes(self._fabrics, self._links)
+        return link
+
+    def fabric(self, node: str) -> Fabric:
+        try:
+            return self._fabrics[node]
+        except KeyError:
+            raise NotFound(f"lab {self.run_id} has no fabric {node}") from None
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        return tuple(self._links)
+
+    def latency_ms(self, a: str, b: str) -> float | None:
+        """One-way latency between fabrics ``a`` and ``b`` over the links; None if cut off."""
+        return path_latency(self.fabric(a).node, self.fabric(b).node, self._links)
+
     def add_lan(
         self,
         *,
         ipv4: str | ipaddress.IPv4Network | None = None,
         ipv6: str | ipaddress.IPv6Network | None = None,
         fabric: str = "fabric",
+        spans: Sequence[str] = (),
+        vni: int | None = None,
     ) -> EmulatedLan:
-        """A new bridge in the ``fabric`` node's namespace (created on first use)."""
+        """A new LAN: a bridge in fabric ``fabric`` (created on first use), extended into the
+        fabrics ``spans`` over VXLAN with ``vni`` (the next free from 100 if None)."""
         name = self.namespace(fabric)
-        if name not in self._namespaces:
-            self.add_node(fabric)
-            netns.sysctl(name, "net.ipv6.conf.all.disable_ipv6", "1")
-            netns.sysctl(name, "net.ipv6.conf.default.disable_ipv6", "1")
-        bridge = f"br{sum(1 for lan in self._lans if lan.fabric == name)}"
+        if fabric not in self._fabrics and name not in self._namespaces:
+            self.add_fabric(fabric)
+        taken = {lan.vni for lan in self._lans}
+        vni = vni if vni is not None else max(taken | {99}) + 1
+        if vni in taken or not 0 < vni < 2**24:
+            raise ValidationFailed([Problem("vni", f"{vni} is taken or out of range")])
         lan = EmulatedLan(
             name,
-            bridge,
+            self._next_bridge(name),
             None if ipv4 is None else ipaddress.IPv4Network(ipv4),
             None if ipv6 is None else ipaddress.IPv6Network(ipv6),
+            vni=vni,
         )
         self._lans.append(lan.create())
+        for other in spans:
+            self.span_lan(lan, other)
         return lan
+
+    def span_lan(self, lan: EmulatedLan, fabric: str) -> Segment:
+        """Extend ``lan`` into fabric ``fabric`` (over VXLAN); attach routers there with
+        ``lan.attach(..., fabric=<its namespace>)``. Frames pass once the links join the
+        fabrics (links may be added before or after)."""
+        target = self.fabric(fabric)
+        by_namespace = {f.namespace: f for f in self._fabrics.values()}
+        for segment in lan.segments:
+            if segment.fabric not in by_namespace:
+                raise ValidationFailed(
+                    [Problem("fabric", f"{segment.fabric} is not a fabric: it cannot span")]
+                )
+        vteps = {n: f.vtep for n, f in by_namespace.items()}
+        return lan.span(target.namespace, self._next_bridge(target.namespace), vteps)
+
+    def _next_bridge(self, namespace: str) -> str:
+        used = sum(s.fabric == namespace for lan in self._lans for s in lan.segments)
+        return f"br{used}"
 
     # -- processes ------------------------------------------------------------------------
 
@@ -189,6 +266,8 @@ class Lab:
             deleted += netns.delete(name)
         self._namespaces.clear()
         self._lans.clear()
+        self._fabrics.clear()
+        self._links.clear()
         left = netns.namespaces(self.prefix)
         if left:
             raise ConfigurationError(f"lab {self.run_id}: namespaces still present: {left}")

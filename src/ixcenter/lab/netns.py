@@ -36,7 +36,16 @@ def require_privileges() -> None:
 
 def ip(*args: str, check: bool = True, timeout: float = TIMEOUT) -> str:
     """Run ``ip ARGS`` and return its output; a failure raises ``UpstreamError`` with stderr."""
-    command = ["ip", *args]
+    return _iproute2("ip", args, check=check, timeout=timeout)
+
+
+def bridge(*args: str, check: bool = True, timeout: float = TIMEOUT) -> str:
+    """Run iproute2's ``bridge ARGS`` (``-n NAMESPACE`` first to act inside one)."""
+    return _iproute2("bridge", args, check=check, timeout=timeout)
+
+
+def _iproute2(program: str, args: Sequence[str], *, check: bool, timeout: float) -> str:
+    command = [program, *args]
     try:
         done = subprocess.run(  # noqa: S603 - fixed program, arguments are names we made
             command, capture_output=True, text=True, timeout=timeout, check=False
