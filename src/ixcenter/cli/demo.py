@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 
 import click
 from sqlalchemy import func, select
 
 from ixcenter.cli.context import App, json_option, pass_app
-from ixcenter.cli.output import message, record
+from ixcenter.cli.output import console, message, record
 from ixcenter.cli.progress import progress_bar
+from ixcenter.core.errors import ConfigurationError
 from ixcenter.core.kinds import Role
 from ixcenter.registry import demo_data
 from ixcenter.registry.models import ApiToken, Organisation
@@ -21,9 +28,13 @@ logger = logging.getLogger(__name__)
 @click.command("demo-data")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same exchange.")
 @click.option("--members", type=int, default=300, show_default=True)
+@click.option(
+    "--centers", type=click.IntRange(1, 3), default=3, show_default=True,
+    help="Exchange centers: Beijing, Shanghai, Guangdong, in that order.",
+)  # fmt: skip
 @json_option
 @pass_app
-def demo_data_command(app: App, seed: int, members: int, as_json: bool) -> None:
+def demo_data_command(app: App, seed: int, members: int, centers: int, as_json: bool) -> None:
     """Fill an empty registry with a realistic synthetic exchange.
 
     3 exchange centers in different provinces with 2-4 nodes each, long-distance links and a
@@ -31,7 +42,9 @@ def demo_data_command(app: App, seed: int, members: int, as_json: bool) -> None:
     interconnects of every kind. Deterministic by seed.
     """
     with progress_bar("building demo exchange") as progress:
-        summary = demo_data.generate(app.registry, seed=seed, members=members, progress=progress)
+        summary = demo_data.generate(
+            app.registry, seed=seed, members=members, centers=centers, progress=progress
+        )
     record(summary.as_dict(), as_json=as_json)
 
 
@@ -59,24 +72,35 @@ def serve(app: App, host: str | None, port: int | None) -> None:
 
 
 @click.command("demo")
-@click.option("--members", type=int, default=300, show_default=True)
+@click.option("--members", type=click.IntRange(2), default=18, show_default=True,
+              help="Members in a new registry (each a live router in the lab).")  # fmt: skip
+@click.option("--centers", type=click.IntRange(1, 3), default=2, show_default=True,
+              help="Exchange centers in a new registry.")  # fmt: skip
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--port", type=int, help="Port to listen on.  [default: 8470]")
+@click.option("--reduced", is_flag=True,
+              help="No lab even where it could run: no live BGP, synthesised flows.")  # fmt: skip
 @pass_app
-def demo(app: App, members: int, seed: int, port: int | None) -> None:
-    """Run a demo exchange on localhost.
+def demo(app: App, members: int, centers: int, seed: int, port: int | None, reduced: bool) -> None:
+    """Run a living demo exchange on this machine.
 
-    Synthetic data in the registry, with the API and portal served on localhost.
+    Fills an empty registry with a synthetic exchange (reused when it has members), brings up
+    the lab (`ixc lab up`: route servers with live BGP sessions, member routers announcing
+    prefixes, some filtered, traffic sampled into the flow collector), then serves the API and
+    portal. Ctrl-C stops the server and tears the lab down.
 
-    The registry is filled once; running again reuses it. An operator token is printed so the
-    API can be tried at once.
+    Without root or network namespaces, or with --reduced, it says so and runs reduced: no live
+    BGP, and flows synthesised from the registry (gravity model, now and then an attack) sent
+    to the flow collector on loopback.
     """
     registry = app.registry
     with registry.read() as s:
         existing = s.scalar(select(func.count()).select_from(Organisation)) or 0
     if existing == 0:
         with progress_bar("building demo exchange") as progress:
-            demo_data.generate(registry, seed=seed, members=members, progress=progress)
+            demo_data.generate(
+                registry, seed=seed, members=members, centers=centers, progress=progress
+            )
     else:
         message(f"registry has {existing} members already: reusing it")
     with registry.transaction(app.actor) as s:
@@ -84,13 +108,80 @@ def demo(app: App, members: int, seed: int, port: int | None) -> None:
         _, secret = tokens.create(
             s, f"demo-operator-{taken + 1}", Role.OPERATOR, None, registry.clock
         )
-    message(f"registry: {registry.url}")
-    message(f"operator token: {secret}")
-    message(
-        "  try: curl -H 'Authorization: Bearer <token>' "
-        f"http://127.0.0.1:{port or app.settings.api_port}/api/v1/members"
-    )
-    _serve(app, None, port)
+    with _exchange_alive(app, seed, reduced):
+        message(f"registry: {registry.url}")
+        message(f"operator token: {secret}")
+        message(
+            "  try: curl -H 'Authorization: Bearer <token>' "
+            f"http://127.0.0.1:{port or app.settings.api_port}/api/v1/members"
+        )
+        _serve(app, None, port)
+
+
+@contextlib.contextmanager
+def _exchange_alive(app: App, seed: int, reduced: bool) -> Iterator[None]:
+    """The lab up for the block (torn down after), or the reduced mode's collector and flow
+    synthesiser (stopped after)."""
+    from ixcenter.lab import exchange
+
+    reason = "asked for with --reduced" if reduced else None
+    if reason is None:
+        exchange.down(app.settings)  # a lab left by an earlier demo
+        options = exchange.LabOptions(members_per_center=12, seed=seed)
+        try:
+            with console(stderr=True).status("bringing the lab up") as spinner:
+                exchange.up(app.registry, app.settings, options,
+                            step=lambda text: spinner.update(f"lab: {text}"))  # fmt: skip
+        except ConfigurationError as exc:
+            reason = str(exc)
+    if reason is None:
+        message("lab up: `ixc lab status` shows sessions and traffic; Ctrl-C tears it down")
+        try:
+            yield
+        finally:
+            teardown = exchange.down(app.settings)
+            message(f"lab down: {teardown.processes} processes, {teardown.namespaces} namespaces")
+        return
+    message(f"REDUCED MODE ({reason}): no live BGP; flows are synthesised from the registry")
+    with _synthesised_flows(app, seed):
+        yield
+
+
+@contextlib.contextmanager
+def _synthesised_flows(app: App, seed: int) -> Iterator[None]:
+    """``ixc flows collect`` on loopback and ``python -m ixcenter.lab.synthesis`` feeding it."""
+    from ixcenter.lab.blueprint import read_blueprint
+    from ixcenter.lab.synthesis import endpoints, write_plan
+
+    settings = app.settings
+    directory = settings.data_dir / "lab"
+    directory.mkdir(parents=True, exist_ok=True)
+    plan = directory / "synthesis.json"
+    write_plan(plan, endpoints(read_blueprint(app.registry)), seed)
+    environment = {**os.environ, "IXC_DATABASE_URL": settings.registry_url}
+    cli = [sys.executable, "-c", "from ixcenter.cli.main import main; main()",
+           "--data-dir", str(settings.data_dir)]  # fmt: skip
+    logs = directory / "reduced.log"
+    started: list[subprocess.Popen[bytes]] = []
+    with logs.open("ab") as log:
+        try:
+            started.append(subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+                [*cli, "flows", "collect", "--bind", "127.0.0.1", "--only", "ipfix",
+                 "--status-every", "0"], stdout=log, stderr=log, env=environment))  # fmt: skip
+            time.sleep(2.0)  # the collector binds before the first message goes out
+            target = f"127.0.0.1:{settings.ipfix_port}"
+            started.append(subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "ixcenter.lab.synthesis", "--plan", str(plan),
+                 "--to", target], stdout=log, stderr=log))  # fmt: skip
+            message(f"collector and flow synthesiser running (log: {logs})")
+            yield
+        finally:
+            for process in reversed(started):
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 def register(cli: click.Group) -> None:

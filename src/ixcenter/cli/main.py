@@ -22,6 +22,7 @@ from ixcenter.cli import (
     flows,
     interchange,
     ips,
+    lab,
     links,
     members,
     ports,
@@ -147,6 +148,7 @@ for module in (
     audit,
     demo,
     rs,
+    lab,
 ):
     module.register(cli)
 cli.add_command(flows.flows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import ipaddress
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,11 +21,25 @@ from ixcenter.core.errors import IxcError, ValidationFailed
 Row = Mapping[str, Any]
 
 
+_TEXT = (
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv6Interface,
+)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, _TEXT):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return value
 
 

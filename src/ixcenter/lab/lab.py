@@ -228,6 +228,10 @@ class Lab:
         self._save()
         return process
 
+    def processes(self) -> tuple[LabProcess, ...]:
+        """Every process the run started (and has not stopped), in start order."""
+        return tuple(self._processes.values())
+
     def process(self, name: str) -> LabProcess:
         try:
             return self._processes[name]
