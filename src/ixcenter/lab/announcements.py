@@ -6,9 +6,10 @@ deterministically from the seed: member ``i`` (in ASN order) holds one IPv4 /16 
 announced only inside the lab's namespaces, where nothing reaches the internet; the
 documentation prefixes cannot be used because every route server rightly filters them as bogons.
 
-Every router announces a few good routes (a /20 and /22s, a /36) with route objects in the lab's
-RPSL file, and about one in five of them valid in RPKI too. A realistic share of members also
-make a mistake, each one a filter the route servers must catch (``MISTAKES``): a prefix with no
+Every router that peers with the route servers announces a few good routes (a /20 and /22s,
+a /36) with route objects in the lab's RPSL file, and about one in five of them valid in RPKI
+too. A realistic share of those members also make a mistake, each one a filter the route
+servers must catch (``MISTAKES``): a prefix with no
 route object, an RPKI-invalid origin, a /25, a private ASN in the path, an RFC 1918 prefix.
 ``plan_announcements`` returns each router's routes, the RPSL text (route objects and an
 ``as-set`` per member that has one in the registry) and the VRPs; ``mistakes`` says which route
@@ -83,7 +84,9 @@ def plan_announcements(places: Sequence[RouterPlace], *, seed: int = 1) -> Annou
     asns = sorted({p.router.asn for p in places})
     index = {asn: n for n, asn in enumerate(asns)}
     kinds = list(MISTAKES)
-    wrong = {asn: kinds[index[asn] % len(kinds)] for asn in rng.sample(asns, _share(asns))}
+    peering = sorted({p.router.asn for p in places if p.router.rs_participation})
+    chosen = sorted(rng.sample(peering, _share(peering)))
+    wrong = {asn: kinds[n % len(kinds)] for n, asn in enumerate(chosen)}  # every kind from 5 on
     rpsl: list[str] = []
     vrps: list[Vrp] = []
     for asn in asns:
@@ -93,7 +96,7 @@ def plan_announcements(places: Sequence[RouterPlace], *, seed: int = 1) -> Annou
         sets = {p.router.as_set for p in places if p.router.asn == asn and p.router.as_set}
         rpsl += [_as_set(name, asn, source) for name in sorted(sets)]
         rpsl += [_route(prefix, asn, source) for prefix in _good_prefixes(v4, v6)]
-        if rng.random() < 0.2 and wrong.get(asn) != "RPKI invalid":
+        if rng.random() < 0.2 and asn not in wrong:  # a valid ROA would excuse the mistake
             vrps += [Vrp(v4, 24, asn), Vrp(v6, 48, asn)]
         if wrong.get(asn) == "RPKI invalid":
             invalid = _wrong_prefix("RPKI invalid", index[asn], v4)
@@ -102,6 +105,9 @@ def plan_announcements(places: Sequence[RouterPlace], *, seed: int = 1) -> Annou
     routes: dict[str, tuple[Route, ...]] = {}
     mistakes: list[Mistake] = []
     for place in places:
+        if not place.router.rs_participation:
+            routes[place.key] = ()  # no route-server sessions: nothing to announce
+            continue
         asn = place.router.asn
         v4, v6 = member_blocks(index[asn])
         mine: list[Route] = []
