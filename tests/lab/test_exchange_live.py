@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ixcenter.config import Settings
-from ixcenter.lab import exchange, netns
+from ixcenter.lab import exchange, health, netns
 from ixcenter.lab.announcements import plan_announcements
 from ixcenter.lab.blueprint import read_blueprint
 from ixcenter.lab.exchange import ExchangeState, LabOptions
@@ -84,11 +84,12 @@ def _check_alive(registry: Registry, settings: Settings, state: ExchangeState) -
     assert sum(len(c.members) for c in state.centers) == 6
 
     def sessions_up() -> bool:
-        servers = exchange.status(registry, settings).servers
+        servers = health.status(registry, settings).servers
         return len(servers) == 4 and all(s.running and s.established == s.sessions > 0
                                          for s in servers)  # fmt: skip
 
     wait("every session on both route servers of both centers", sessions_up)
+    assert all(s.not_emulated == 0 for s in health.status(registry, settings).servers)
     root = settings.route_server_root
     # a member receives another member's good prefixes through both route servers
     center = max(state.centers, key=lambda c: len(c.rs_participants))

@@ -15,7 +15,7 @@ from ixcenter.cli.context import App, json_option, pass_app
 from ixcenter.cli.output import console, message, record, table
 
 if TYPE_CHECKING:
-    from ixcenter.lab.exchange import LabStatus
+    from ixcenter.lab.health import LabStatus
 
 
 @click.group("lab")
@@ -66,7 +66,7 @@ def lab_up(
     as_json: bool,
 ) -> None:
     """Build the lab from the registry and start everything in it."""
-    from ixcenter.lab import exchange
+    from ixcenter.lab import exchange, health
 
     options = exchange.LabOptions(
         members_per_center=members_per_center, seed=seed, traffic_pps=traffic_pps
@@ -82,7 +82,7 @@ def lab_up(
         if wait_s > 0:
             spinner.update("waiting for the BGP sessions")
             _wait_sessions(app, wait_s)
-    found = exchange.status(app.registry, app.settings)
+    found = health.status(app.registry, app.settings)
     if as_json:
         record(found.to_json(), as_json=True)
         return
@@ -93,11 +93,11 @@ def lab_up(
 
 
 def _wait_sessions(app: App, timeout: float) -> None:
-    from ixcenter.lab import exchange
+    from ixcenter.lab import health
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        servers = exchange.status(app.registry, app.settings).servers
+        servers = health.status(app.registry, app.settings).servers
         if servers and all(s.running and s.established == s.sessions for s in servers):
             return
         time.sleep(2.0)
@@ -110,10 +110,12 @@ def _print_status(found: LabStatus) -> None:
             "running": s.running,
             "established": s.established,
             "sessions": s.sessions,
+            "not emulated": s.not_emulated,
         }
         for s in found.servers
     ]
-    table(rows, ["server", "running", "established", "sessions"], as_json=False)
+    columns = ["server", "running", "established", "sessions", "not emulated"]
+    table(rows, columns, as_json=False)
     down = ", ".join(found.processes_down) or "none"
     message(f"lab run {found.state.run_id}: {found.processes} processes, stopped: {down}")
     message(
@@ -127,9 +129,9 @@ def _print_status(found: LabStatus) -> None:
 @pass_app
 def lab_status(app: App, as_json: bool) -> None:
     """Route servers and sessions, the lab's processes, traffic stored in the last minutes."""
-    from ixcenter.lab import exchange
+    from ixcenter.lab import health
 
-    found = exchange.status(app.registry, app.settings)
+    found = health.status(app.registry, app.settings)
     if as_json:
         record(found.to_json(), as_json=True)
     else:

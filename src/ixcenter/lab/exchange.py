@@ -26,7 +26,6 @@ everything and deletes every namespace of the run, even after a crash (``Lab.dow
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import ipaddress
 import json
 import logging
@@ -80,6 +79,7 @@ class CenterState:
     sites: tuple[str, ...]  # fabric nodes, the main one first
     members: dict[str, str]  # lab node -> RouterPlace.key
     rs_participants: tuple[str, ...]  # lab nodes with route-server sessions
+    addresses: tuple[str, ...] = ()  # their LAN addresses (the route servers' neighbors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,7 @@ class ExchangeState:
                 tuple(c["sites"]),
                 dict(c["members"]),
                 tuple(c["rs_participants"]),
+                tuple(c.get("addresses", ())),
             )
             for c in data["centers"]
         )
@@ -212,6 +213,7 @@ def _build(
                 tuple(site_node(s.code) for s in _used_sites(center)),
                 {member_node(p): p.key for p in center.routers},
                 tuple(member_node(p) for p in center.routers if p.router.rs_participation),
+                _neighbors(center),
             )
         )
     say("flow collector and exporters")
@@ -230,6 +232,16 @@ def _build(
     path = directory / STATE
     path.write_text(json.dumps(state.to_json(), indent=1) + "\n", encoding="utf-8")
     return state
+
+
+def _neighbors(center: CenterPlan) -> tuple[str, ...]:
+    """The LAN addresses of the lab's routers that peer with the route servers."""
+    return tuple(
+        str(address)
+        for p in center.routers
+        if p.router.rs_participation
+        for address in p.router.addresses
+    )
 
 
 def _used_sites(center: CenterPlan) -> list[Any]:
@@ -382,67 +394,6 @@ def _traffic(lab: Lab, blueprint: Blueprint, options: LabOptions) -> None:
             attack_sources=min(3, len(members) - 1),
         )
         sender.start_senders(lab, traffic.plan(members, knobs, seed=options.seed))
-
-
-@dataclass(frozen=True, slots=True)
-class ServerHealth:
-    exchange: str
-    server: str
-    running: bool
-    established: int
-    sessions: int
-
-
-@dataclass(frozen=True, slots=True)
-class LabStatus:
-    state: ExchangeState
-    servers: tuple[ServerHealth, ...]
-    processes: int
-    processes_down: tuple[str, ...]
-    member_pairs: int  # member pairs with traffic in the flow store over the last minutes
-    flow_bytes: int
-
-    def to_json(self) -> dict[str, Any]:
-        document = dataclasses.asdict(self)
-        document["state"] = self.state.to_json()
-        return document
-
-
-def status(registry: Registry, settings: Settings, *, minutes: int = 10) -> LabStatus:
-    """Route servers and their sessions, the lab's processes, and the traffic stored lately."""
-    state = read_state(settings)
-    if state is None:
-        raise NotFound(f"no lab is up in {run_dir(settings)}: `ixc lab up` starts one")
-    netns.require_privileges()
-    servers = []
-    root = settings.route_server_root
-    codes = [c.code for c in state.centers]
-    for found in route_servers.status(registry, root, exchanges=codes):
-        up = sum(1 for x in found.sessions if x.established)
-        servers.append(
-            ServerHealth(
-                found.spec.exchange, found.spec.name, found.running, up, len(found.sessions)
-            )
-        )
-    lab = Lab(run_dir(settings) / "netns")
-    processes = lab.processes()
-    stopped = tuple(sorted(p.name for p in processes if not p.alive()))
-    pairs, octets = _recent_traffic(settings, minutes)
-    return LabStatus(state, tuple(servers), len(processes), stopped, pairs, octets)
-
-
-def _recent_traffic(settings: Settings, minutes: int) -> tuple[int, int]:
-    from ixcenter.telemetry.analytics.traffic import traffic_matrix
-    from ixcenter.telemetry.analytics.window import Window
-    from ixcenter.telemetry.store import open_reader
-
-    if not settings.flow_store_path.exists():
-        return 0, 0
-    end = dt.datetime.now(dt.UTC)
-    window = Window(end - dt.timedelta(minutes=minutes), end)
-    with open_reader(settings) as reader:
-        matrix = traffic_matrix(reader, window)
-    return len(matrix.cells), matrix.total_bytes
 
 
 def down(settings: Settings) -> Teardown:
