@@ -47,6 +47,7 @@ from ixcenter.lab.lan import EmulatedLan
 from ixcenter.lab.member_router import ExabgpRouter, Neighbor, RouterSpec
 from ixcenter.registry.db import Registry
 from ixcenter.routing import route_servers
+from ixcenter.routing.control.daemons import daemon_for
 from ixcenter.routing.control.stayrtr import RtrServer, StayRtr
 from ixcenter.routing.irr.rpsl import parse_rpsl
 from ixcenter.routing.irr.store import IrrStore
@@ -403,6 +404,25 @@ def down(settings: Settings) -> Teardown:
     if not (lab_dir / "lab.json").exists() and not (directory / STATE).exists():
         return Teardown(0, 0)
     netns.require_privileges()
+    state = read_state(settings) if (directory / STATE).exists() else None
+    stopped = _stop_route_servers(settings, state) if state is not None else 0
     teardown = Lab(lab_dir).down() if (lab_dir / "lab.json").exists() else Teardown(0, 0)
     (directory / STATE).unlink(missing_ok=True)
-    return teardown
+    return Teardown(teardown.processes + stopped, teardown.namespaces)
+
+
+def _stop_route_servers(settings: Settings, state: ExchangeState) -> int:
+    """The daemons ``deploy`` and ``StayRtr`` started (by their PID records), before the lab
+    sweeps the namespaces; returns how many were running."""
+    stopped = 0
+    root = settings.route_server_root
+    for center in state.centers:
+        for spec in route_servers.specs(root, (center.code,)):
+            daemon = daemon_for(spec.process())
+            stopped += daemon.running()
+            daemon.stop()
+        rtr = RtrServer(
+            run_dir(settings) / "vrps.json", run_dir(settings) / f"rtr-{center.rs_node}"
+        )
+        stopped += StayRtr(rtr).stop()
+    return stopped
