@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from ixcenter.api.app import create_app
 from ixcenter.config import Settings
 from ixcenter.lab import exchange, health, netns
 from ixcenter.lab.announcements import plan_announcements
@@ -150,3 +152,12 @@ def _check_alive(registry: Registry, settings: Settings, state: ExchangeState) -
     }
     assert pairs <= same_lan, pairs - same_lan  # only members that share a LAN exchange traffic
     assert len(pairs) >= 2
+    # the portal's overview shows it alive: sessions up, the mistakes filtered, traffic drawn
+    page = TestClient(create_app(registry, settings)).get("/")
+    assert page.status_code == 200
+    text = page.text
+    assert '<section id="live">' in text and "<polyline" in text
+    for center in state.centers:
+        for server in ("rs1", "rs2"):
+            assert f"<td>{center.code}-{server}</td>" in text
+    assert any(f"<td>{m['prefix']}</td>" in text for m in state.mistakes)

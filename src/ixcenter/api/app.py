@@ -20,8 +20,10 @@ import ixcenter
 from ixcenter.api import docs, policy, problems
 from ixcenter.api.policy import Rule
 from ixcenter.api.routes import audit, exchanges, interchange, ips, links, members, ports, services
+from ixcenter.config import Settings
 from ixcenter.core.errors import ConfigurationError
 from ixcenter.portal import pages
+from ixcenter.portal.live import LiveCache
 from ixcenter.registry.db import Registry
 
 logger = logging.getLogger(__name__)
@@ -71,8 +73,9 @@ def access_rules(routes: Sequence[BaseRoute], prefix: str = "") -> dict[tuple[st
     return rules
 
 
-def create_app(registry: Registry) -> FastAPI:
-    """The ASGI app serving ``registry``."""
+def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
+    """The ASGI app serving ``registry``; with ``settings`` the overview page also shows the
+    route servers and the traffic of that data directory."""
     app = FastAPI(
         title="ixcenter",
         version=ixcenter.__version__,
@@ -82,6 +85,7 @@ def create_app(registry: Registry) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.registry = registry
+    app.state.live = None if settings is None else LiveCache(registry, settings)
     problems.install(app)
     rules: dict[tuple[str, str], Rule] = {}
     for router, prefix in ROUTERS:

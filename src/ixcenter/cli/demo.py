@@ -56,7 +56,7 @@ def _serve(app: App, host: str | None, port: int | None) -> None:
     host = host or app.settings.api_host
     port = port or app.settings.api_port
     message(f"ixcenter serving on http://{host}:{port}/  (API: /openapi.json, Ctrl-C stops)")
-    uvicorn.run(create_app(app.registry), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(app.registry, app.settings), host=host, port=port, log_level="info")
 
 
 @click.command("serve")
