@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from ixcenter.core.errors import DecodeError
 from ixcenter.telemetry.decode.batch import FLOW_DTYPE, Kind
-from ixcenter.telemetry.decode.templates import VARIABLE, Template
+from ixcenter.telemetry.decode.templates import VARIABLE, Template, TemplateCache, TemplateKey
 
 INT, MAC, V4, V6 = "int", "mac", "v4", "v6"
 
@@ -48,7 +48,7 @@ ELEMENTS: dict[int, tuple[str, str]] = {
     243: ("dot1q_vlan", INT),  # dot1qVlanId
 }
 
-Extracted = dict[str, NDArray[np.uint64]]
+Extracted = dict[str, NDArray[Any]]  # integer columns (any width) by extracted name
 
 
 def _usable(how: str, length: int) -> bool:
@@ -59,35 +59,55 @@ def _usable(how: str, length: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A template ready for data sets: its numpy dtype (None if variable-length) and plan."""
+    """A template ready for data sets: its numpy dtype (None if variable-length) and plan.
+
+    A plan step is (field index, name, how, length, widen): a field of 3, 5, 6 or 7 bytes is read
+    as 8 bytes that end (``widen`` = 0: mask) or start (``widen`` = right shift in bits) with it,
+    where the record has room; ``widen`` is -1 for fields read as they are.
+    """
 
     template: Template
     dtype: np.dtype[Any] | None
-    plan: tuple[tuple[int, str, str, int], ...]  # (field index, name, how, length)
+    plan: tuple[tuple[int, str, str, int, int], ...]
     min_length: int
 
 
+def compiled_for(cache: TemplateCache, key: TemplateKey) -> Compiled:
+    """The compiled form of a cached template, compiled once and kept in the cache."""
+    found = cache.compiled.get(key)
+    if found is None:
+        found = cache.compiled[key] = compile_template(cache.templates[key])
+    return found  # type: ignore[return-value]
+
+
 def compile_template(template: Template) -> Compiled:
-    plan: list[tuple[int, str, str, int]] = []
+    plan: list[tuple[int, str, str, int, int]] = []
     names: list[str] = []
     formats: list[Any] = []
     offsets: list[int] = []
+    size = template.record_length
     offset = 0
     for i, spec in enumerate(template.fields):
         known = None if spec.enterprise else ELEMENTS.get(spec.element)
         if known and spec.length != VARIABLE and _usable(known[1], spec.length):
             name, how = known
-            plan.append((i, name, how, spec.length))
+            widen, at = -1, offset
             names.append(f"f{i}")
-            offsets.append(offset)
             if how == V6:
                 formats.append((">u8", (2,)))
             elif spec.length in (1, 2, 4, 8):
                 formats.append(f">u{spec.length}")
+            elif size is not None and offset + spec.length >= 8:
+                widen, at = 0, offset + spec.length - 8
+                formats.append(">u8")
+            elif size is not None and offset + 8 <= size:
+                widen = 8 * (8 - spec.length)
+                formats.append(">u8")
             else:
                 formats.append(("u1", (spec.length,)))
+            plan.append((i, name, how, spec.length, widen))
+            offsets.append(at)
         offset += spec.length
-    size = template.record_length
     dtype = None
     if size is not None:
         dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": size})
@@ -104,28 +124,42 @@ def _bytes_to_int(values: NDArray[Any]) -> NDArray[np.uint64]:
 def read_data_set(data: bytes, start: int, end: int, compiled: Compiled) -> tuple[Extracted, int]:
     """The element columns of the records in ``data[start:end]`` and how many records there are.
 
-    Trailing bytes too few for one more record are padding (RFC 7011 3.3.1).
+    Columns of fixed-length templates are views of ``data`` where they can be (big-endian, the
+    field's width). Trailing bytes too few for one more record are padding (RFC 7011 3.3.1).
     """
     if compiled.dtype is not None:
         size = compiled.dtype.itemsize
         count = (end - start) // size if size else 0
         records = np.frombuffer(data, compiled.dtype, count=count, offset=start)
         out: Extracted = {}
-        for i, name, how, _length in compiled.plan:
+        for i, name, how, length, widen in compiled.plan:
             values = records[f"f{i}"]
             if how == V6:
-                out[name + "_hi"] = values[:, 0].astype(np.uint64)
-                out[name + "_lo"] = values[:, 1].astype(np.uint64)
+                out[name + "_hi"] = values[:, 0]
+                out[name + "_lo"] = values[:, 1]
+            elif widen > 0:
+                out[name] = values >> np.uint64(widen)
+            elif widen == 0:
+                out[name] = values & np.uint64((1 << 8 * length) - 1)
             elif values.ndim == 2:
                 out[name] = _bytes_to_int(values)
             else:
-                out[name] = values.astype(np.uint64)
+                out[name] = values
         return out, count
     return _read_variable(data, start, end, compiled)
 
 
 def _read_variable(data: bytes, start: int, end: int, compiled: Compiled) -> tuple[Extracted, int]:
-    wanted = {i: (name, how, length) for i, name, how, length in compiled.plan}
+    columns, count = walk(data, start, end, compiled)
+    return {k: np.array(v, np.uint64) for k, v in columns.items()}, count
+
+
+def walk(data: bytes, start: int, end: int, compiled: Compiled) -> tuple[dict[str, list[int]], int]:
+    """The element values of the records in ``data[start:end]``, read record by record (for
+    variable-length templates and for options data, which is one record or a few)."""
+    if compiled.dtype is not None and not compiled.dtype.itemsize:
+        return {}, 0
+    wanted = {i: (name, how, length) for i, name, how, length, _ in compiled.plan}
     columns: dict[str, list[int]] = {}
     fields = compiled.template.fields
     count = 0
@@ -155,28 +189,58 @@ def _read_variable(data: bytes, start: int, end: int, compiled: Compiled) -> tup
                     columns.setdefault(item[0], []).append(value)
             off += length
         count += 1
-    return {k: np.array(v, np.uint64) for k, v in columns.items()}, count
+    return columns, count
 
 
 @dataclass(frozen=True, slots=True)
 class SetContext:
-    """Per-record context of data records: where and when they were exported.
+    """Context of data records: where and when they were exported.
 
-    Each is one value per record (the decoders repeat a message's values over its records).
-    ``uptime_ms`` is the NetFlow v9 header's sysUpTime (-1 for IPFIX); ``init_ms`` is IPFIX's
-    systemInitTimeMilliseconds from options data (0 if unknown); ``sampling`` 0 means unknown.
+    Each is one number for all records, or one value per record (the decoders repeat a
+    message's values over its records). ``uptime_ms`` is the NetFlow v9 header's sysUpTime (-1
+    for IPFIX); ``init_ms`` is IPFIX's systemInitTimeMilliseconds from options data (0 if
+    unknown); ``sampling`` 0 means unknown.
     """
 
-    exporter: NDArray[Any]
-    export_ms: NDArray[np.int64]
-    uptime_ms: NDArray[np.int64]
-    init_ms: NDArray[np.int64]
-    sampling: NDArray[np.int64]
+    exporter: NDArray[np.int64] | int
+    export_ms: NDArray[np.int64] | int
+    uptime_ms: NDArray[np.int64] | int
+    init_ms: NDArray[np.int64] | int
+    sampling: NDArray[np.int64] | int
+
+    @classmethod
+    def of_sets(cls, rows: NDArray[np.int64]) -> SetContext:
+        """From one row per set: (count, exporter, export ms, uptime ms, init ms, sampling)."""
+        counts = rows[:, 0]
+        return cls(*(_spread(rows[:, k], counts) for k in range(1, 6)))
 
 
-def assemble(ex: Extracted, count: int, ctx: SetContext) -> NDArray[Any]:
-    """FLOW_DTYPE rows from the extracted element columns of ``count`` records."""
-    out = np.zeros(count, FLOW_DTYPE)
+def _spread(values: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64] | int:
+    """Per-set values as per-record values: one number if every set has the same."""
+    first = int(values[0])
+    if (values == first).all():
+        return first
+    return np.repeat(values, counts)
+
+
+def _ip6(ex: Extracted, out: NDArray[Any]) -> None:
+    """IPv6 addresses into the rows whose IP version is 6."""
+    is6 = out["ip_version"] == 6
+    every = bool(is6.all())  # an IPv6 template: nothing to choose per record
+    for side in ("src", "dst"):
+        if f"{side}_ip6_hi" in ex:
+            hi, lo = ex[f"{side}_ip6_hi"], ex[f"{side}_ip6_lo"]
+            out[f"{side}_ip_hi"] = hi if every else np.where(is6, hi, 0)
+            out[f"{side}_ip_lo"] = lo if every else np.where(is6, lo, out[f"{side}_ip_lo"])
+
+
+def assemble(
+    ex: Extracted, count: int, ctx: SetContext, out: NDArray[Any] | None = None
+) -> NDArray[Any]:
+    """FLOW_DTYPE rows from the extracted element columns of ``count`` records (written into
+    ``out``, zeroed ``count`` rows, if given)."""
+    if out is None:
+        out = np.zeros(count, FLOW_DTYPE)
     out["kind"] = Kind.FLOW
     out["exporter"] = ctx.exporter
     for name in ("bytes", "packets", "protocol", "src_port", "dst_port", "in_if", "out_if"):
@@ -187,86 +251,51 @@ def assemble(ex: Extracted, count: int, ctx: SetContext) -> NDArray[Any]:
     dst_mac = ex.get("dst_mac", ex.get("post_dst_mac"))
     if dst_mac is not None:
         out["dst_mac"] = dst_mac
+    vlan = out["vlan"]
     if "vlan" in ex:
-        out["vlan"] = ex["vlan"] & 0xFFF
+        vlan[:] = ex["vlan"]  # truncating to 16 bits keeps the low 12
+        vlan &= 0xFFF
     if "dot1q_vlan" in ex:
-        out["vlan"] = np.where(ex["dot1q_vlan"] != 0, ex["dot1q_vlan"] & 0xFFF, out["vlan"])
+        dot1q = ex["dot1q_vlan"].astype(np.uint64)
+        vlan[:] = np.where(dot1q != 0, dot1q & 0xFFF, vlan)
     version = ex.get("ip_version")
     if version is None:
-        version = np.full(count, 6 if "src_ip6_hi" in ex else 4 if "src_ip4" in ex else 0)
-    out["ip_version"] = version
-    is6 = out["ip_version"] == 6
+        out["ip_version"] = 6 if "src_ip6_hi" in ex else 4 if "src_ip4" in ex else 0
+    else:
+        out["ip_version"] = version
     for side in ("src", "dst"):
         if f"{side}_ip4" in ex:
             out[f"{side}_ip_lo"] = ex[f"{side}_ip4"]
-        if f"{side}_ip6_hi" in ex:
-            out[f"{side}_ip_hi"] = np.where(is6, ex[f"{side}_ip6_hi"], 0)
-            out[f"{side}_ip_lo"] = np.where(is6, ex[f"{side}_ip6_lo"], out[f"{side}_ip_lo"])
-    out["time_ms"] = ctx.export_ms
+    if "src_ip6_hi" in ex or "dst_ip6_hi" in ex:
+        _ip6(ex, out)
     if "end_ms" in ex:
-        out["time_ms"] = ex["end_ms"].astype(np.int64)
+        out["time_ms"] = ex["end_ms"]
     elif "end_uptime" in ex:
         end = ex["end_uptime"].astype(np.int64)
         behind = (ctx.uptime_ms - end) & 0xFFFFFFFF
         out["time_ms"] = np.where(
-            ctx.uptime_ms >= 0,
+            np.asarray(ctx.uptime_ms) >= 0,
             ctx.export_ms - behind,
-            np.where(ctx.init_ms > 0, ctx.init_ms + end, ctx.export_ms),
+            np.where(np.asarray(ctx.init_ms) > 0, ctx.init_ms + end, ctx.export_ms),
         )
-    default = np.where(ctx.sampling > 0, ctx.sampling, 1)
+    else:
+        out["time_ms"] = ctx.export_ms
+    default = np.where(np.asarray(ctx.sampling) > 0, ctx.sampling, 1)
     rate = ex.get("sampling")
     if rate is not None:
+        rate = rate.astype(np.uint64)
         out["sampling_rate"] = np.where(rate > 0, np.minimum(rate, 0xFFFFFFFF), default)
     else:
         out["sampling_rate"] = default
     return out
 
 
-class PendingSets:
-    """Data sets of fixed-length templates, gathered over a batch and read once per template.
-
-    Reading a set costs a few numpy calls whatever its size; exporters send sets of 10-30
-    records, so the records of all sets of one template in a batch are joined and read together.
-    Rows come out grouped by template, not in arrival order.
-    """
-
-    def __init__(self) -> None:
-        self._sets: dict[int, tuple[Compiled, list[bytes], list[tuple[int, ...]]]] = {}
-
-    def add(self, compiled: Compiled, records: bytes, context: tuple[int, ...]) -> None:
-        """Whole records of one set and its (count, exporter, export ms, uptime ms, init ms,
-        sampling)."""
-        entry = self._sets.get(id(compiled))  # the entry keeps ``compiled`` alive: ids stay unique
-        if entry is None:
-            entry = self._sets[id(compiled)] = (compiled, [], [])
-        entry[1].append(records)
-        entry[2].append(context)
-
-    def finish(self) -> list[NDArray[Any]]:
-        chunks: list[NDArray[Any]] = []
-        for compiled, parts, contexts in self._sets.values():
-            data = b"".join(parts)
-            ex, count = read_data_set(data, 0, len(data), compiled)
-            ctx = np.array(contexts, np.int64)
-            repeat = ctx[:, 0]
-            ctx = np.repeat(ctx[:, 1:], repeat, axis=0)
-            context = SetContext(ctx[:, 0], ctx[:, 1], ctx[:, 2], ctx[:, 3], ctx[:, 4])
-            chunks.append(assemble(ex, count, context))
-        self._sets.clear()
-        return chunks
-
-
 def broadcast(context: tuple[int, ...]) -> SetContext:
     """The ``SetContext`` of one set, from the tuple ``PendingSets.add`` takes."""
-    count, *values = context
-    exporter, export_ms, uptime, init, sampling = (np.full(count, v, np.int64) for v in values)
+    _, exporter, export_ms, uptime, init, sampling = context
     return SetContext(exporter, export_ms, uptime, init, sampling)
 
 
-def last_nonzero(ex: Extracted, name: str) -> int:
+def last_nonzero(values: list[int] | None) -> int:
     """The last non-zero value of one element in options data (0 if none)."""
-    values = ex.get(name)
-    if values is None:
-        return 0
-    nonzero = values[values != 0]
-    return int(nonzero[-1]) if len(nonzero) else 0
+    return next((v for v in reversed(values or []) if v), 0)

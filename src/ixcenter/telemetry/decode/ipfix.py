@@ -2,7 +2,8 @@
 
 One message per datagram: the 16-byte header, then sets. Template sets (2) and options template
 sets (3) fill the ``TemplateCache`` (a template record with no fields withdraws); data sets
-(>= 256) are read through their compiled template, one numpy read per set. Data sets whose
+(>= 256) are read through their compiled template, in bulk per template and batch (see
+``template_decoder`` for the fast path of one-data-set messages). Data sets whose
 template is not known yet are counted (``no_template``) and skipped. Options data is read for
 samplingInterval/samplerRandomInterval and systemInitTimeMilliseconds.
 """
@@ -25,32 +26,37 @@ from ixcenter.telemetry.decode.stats import (
     SequenceMode,
     SequenceTracker,
 )
-from ixcenter.telemetry.decode.template_decoder import TemplateDecoder
+from ixcenter.telemetry.decode.template_decoder import (
+    Headers,
+    Learnt,
+    TemplateDecoder,
+    read_headers,
+)
+from ixcenter.telemetry.decode.template_pending import PendingSets
+from ixcenter.telemetry.decode.template_sequences import account_records
 from ixcenter.telemetry.decode.templates import ExporterOptions, FieldSpec, Template, TemplateCache
 
 _HEADER = struct.Struct(">HHIII")
+#: the message header and the header of its first set, as ``scan`` reads them
+_HEADERS = np.dtype([("version", ">u2"), ("length", ">u2"), ("export", ">u4"), ("sequence", ">u4"),
+                     ("domain", ">u4"), ("set_id", ">u2"), ("set_length", ">u2")])  # fmt: skip
 _HH = struct.Struct(">HH").unpack_from
 _H = struct.Struct(">H").unpack_from
 _I = struct.Struct(">I").unpack_from
 VERSION = 10
 
 
-def compiled_for(cache: TemplateCache, key: tuple[str, int, int]) -> elements.Compiled:
-    found = cache.compiled.get(key)
-    if found is None:
-        found = cache.compiled[key] = elements.compile_template(cache.templates[key])
-    return found  # type: ignore[return-value]
-
-
 class IpfixDecoder(TemplateDecoder):
     """Decodes IPFIX messages; keeps templates (``self.templates``) and sequence numbers."""
+
+    data_start = 20
 
     def __init__(
         self,
         templates: TemplateCache | None = None,
         sequence_mode: SequenceMode = SequenceMode.TOLERANT,
     ) -> None:
-        self.templates = templates if templates is not None else TemplateCache()
+        super().__init__(templates)
         self.sequences = SequenceTracker(sequence_mode)
 
     def decode_one(
@@ -60,16 +66,17 @@ class IpfixDecoder(TemplateDecoder):
         index: int,
         chunks: list[NDArray[Any]],
         counts: ExporterStats,
-        pending: elements.PendingSets | None = None,
-    ) -> None:
-        """Decode one message; raises ``DecodeError`` with the offset.
+        pending: PendingSets | None = None,
+    ) -> int | None:
+        """Decode one message; returns its data records (None if a data set's template is not
+        known), for sequence numbers. Raises ``DecodeError`` with the offset.
 
         Records of variable-length templates become rows in ``chunks`` at once; the others go
         to ``pending`` (read in bulk at the end of a batch), or to ``chunks`` if it is None.
         """
         if len(data) < 16:
             raise DecodeError("IPFIX message header truncated", len(data))
-        version, length, export_time, sequence, domain = _HEADER.unpack_from(data, 0)
+        version, length, export_time, _, domain = _HEADER.unpack_from(data, 0)
         if version != VERSION:
             raise DecodeError(f"IPFIX version {version}, not {VERSION}", 0)
         if length < 16 or length > len(data):
@@ -86,14 +93,14 @@ class IpfixDecoder(TemplateDecoder):
             if set_length < 4 or end > length:
                 raise DecodeError(f"IPFIX set length {set_length}", off + 2)
             if set_id in (2, 3):
-                self._templates(data, off + 4, end, set_id == 3, exporter, domain)
+                self.learn(data, off + 4, end, set_id == 3, exporter, domain)
             elif set_id >= 256:
                 key = (exporter, domain, set_id)
                 if key not in self.templates.templates:
                     counts.no_template += 1
                     records = None
                 else:
-                    compiled = compiled_for(self.templates, key)
+                    compiled = elements.compiled_for(self.templates, key)
                     context = (index, export_time * 1000, -1, options.system_init_ms,
                                options.sampling_interval)  # fmt: skip
                     n = stage_set(data, off + 4, end, compiled, context, staged, options)
@@ -101,10 +108,41 @@ class IpfixDecoder(TemplateDecoder):
                         records += n
             off = end
         commit(staged, chunks, pending, counts)
-        self.sequences.records((exporter, domain), sequence, records, counts)
+        return records
 
-    def _templates(
-        self, data: bytes, off: int, end: int, options: bool, exporter: str, domain: int
+    def scan(self, joined: bytes, starts: NDArray[np.int64], lengths: NDArray[np.int64]) -> Headers:
+        """Headers of a batch; fast: version 10 and one data set that fills the message."""
+        heads = read_headers(joined, starts, _HEADERS)
+        length = heads["length"].astype(np.int64)
+        body = heads["set_length"].astype(np.int64) - 4
+        set_id = heads["set_id"].astype(np.uint64)
+        fast = (heads["version"] == VERSION) & (length <= lengths) & (length == 20 + body)
+        fast &= (set_id >= 256) & (body >= 0)
+        return Headers(
+            fast,
+            heads["domain"].astype(np.uint64),
+            set_id,
+            body,
+            heads["export"].astype(np.int64) * 1000,
+            np.full(len(starts), -1),
+            heads["sequence"].astype(np.int64),
+            np.full(len(starts), -1),
+        )
+
+    def account(
+        self,
+        key: tuple[str, int],
+        sequences: NDArray[np.int64],
+        records: NDArray[np.int64],
+        stats: ExporterStats,
+    ) -> None:
+        account_records(self.sequences, key, sequences, records, stats)
+
+    def init_ms(self, options: ExporterOptions) -> int:
+        return options.system_init_ms
+
+    def parse_templates(
+        self, data: bytes, off: int, end: int, options: bool, found: Learnt
     ) -> None:
         head = 6 if options else 4
         while end - off >= 4:
@@ -112,9 +150,7 @@ class IpfixDecoder(TemplateDecoder):
             if template_id == 0 and count == 0:
                 break  # padding
             if count == 0:  # withdrawal (RFC 7011 8.1); id 2 or 3 withdraws them all
-                self.templates.withdraw(
-                    exporter, domain, None if template_id < 256 else template_id
-                )
+                found.append((template_id, None))
                 off += 4
                 continue
             if template_id < 256:
@@ -139,7 +175,7 @@ class IpfixDecoder(TemplateDecoder):
                     element &= 0x7FFF
                     off += 4
                 specs.append(FieldSpec(element, size, enterprise))
-            self.templates.add(exporter, domain, Template(template_id, tuple(specs), scope))
+            found.append((template_id, Template(template_id, tuple(specs), scope)))
 
 
 def stage_set(
@@ -152,17 +188,19 @@ def stage_set(
     options: ExporterOptions,
 ) -> int:
     """Read or stage one data set; returns its record count. Options data is applied at once."""
+    if compiled.template.is_options:
+        values, n = elements.walk(data, start, end, compiled)
+        sampling = elements.last_nonzero(values.get("sampling"))
+        if sampling:
+            options.sampling_interval = min(sampling, 0xFFFFFFFF)
+        init = elements.last_nonzero(values.get("init_ms"))
+        if init:
+            options.system_init_ms = init
+        return n
     size = compiled.dtype.itemsize if compiled.dtype is not None else 0
-    if compiled.template.is_options or not size:
+    if not size:
         ex, n = elements.read_data_set(data, start, end, compiled)
-        if compiled.template.is_options:
-            sampling = elements.last_nonzero(ex, "sampling")
-            if sampling:
-                options.sampling_interval = min(sampling, 0xFFFFFFFF)
-            init = elements.last_nonzero(ex, "init_ms")
-            if init:
-                options.system_init_ms = init
-        elif n:
+        if n:
             rows = elements.assemble(ex, n, elements.broadcast((n, *context)))
             staged.append((compiled, rows.tobytes(), (-1,)))
         return n
@@ -175,7 +213,7 @@ def stage_set(
 def commit(
     staged: list[tuple[elements.Compiled, bytes, tuple[int, ...]]],
     chunks: list[NDArray[Any]],
-    pending: elements.PendingSets | None,
+    pending: PendingSets | None,
     counts: ExporterStats,
 ) -> None:
     """Hand a decoded message's sets on (only once the whole message decoded without error)."""
@@ -189,9 +227,9 @@ def commit(
         if pending is not None:
             pending.add(compiled, records, context)
         else:
-            one = elements.PendingSets()
+            one = PendingSets()
             one.add(compiled, records, context)
-            chunks.extend(one.finish())
+            chunks.append(one.finish([]))
 
 
 def decode_many(

@@ -22,12 +22,23 @@ from numpy.typing import NDArray
 from ixcenter.core.errors import DecodeError
 from ixcenter.telemetry.decode import elements
 from ixcenter.telemetry.decode.batch import FLOW_DTYPE, CounterBatch, FlowBatch
-from ixcenter.telemetry.decode.ipfix import commit, compiled_for, stage_set
+from ixcenter.telemetry.decode.ipfix import commit, stage_set
 from ixcenter.telemetry.decode.stats import DecodeStats, ExporterStats, SequenceTracker
-from ixcenter.telemetry.decode.template_decoder import TemplateDecoder
+from ixcenter.telemetry.decode.template_decoder import (
+    Headers,
+    Learnt,
+    TemplateDecoder,
+    read_headers,
+)
+from ixcenter.telemetry.decode.template_pending import PendingSets
+from ixcenter.telemetry.decode.template_sequences import account_steps
 from ixcenter.telemetry.decode.templates import FieldSpec, Template, TemplateCache
 
 _HEADER = struct.Struct(">HHIIII")
+#: the packet header and the header of its first flowset, as ``scan`` reads them
+_HEADERS = np.dtype([("version", ">u2"), ("count", ">u2"), ("uptime", ">u4"), ("unix", ">u4"),
+                     ("sequence", ">u4"), ("source_id", ">u4"), ("set_id", ">u2"),
+                     ("set_length", ">u2")])  # fmt: skip
 _HH = struct.Struct(">HH").unpack_from
 _HHH = struct.Struct(">HHH").unpack_from
 VERSION = 9
@@ -36,8 +47,10 @@ VERSION = 9
 class Netflow9Decoder(TemplateDecoder):
     """Decodes NetFlow v9 packets; keeps templates (``self.templates``) and sequence numbers."""
 
+    data_start = 24
+
     def __init__(self, templates: TemplateCache | None = None) -> None:
-        self.templates = templates if templates is not None else TemplateCache()
+        super().__init__(templates)
         self.sequences = SequenceTracker()
 
     def decode_one(
@@ -47,12 +60,13 @@ class Netflow9Decoder(TemplateDecoder):
         index: int,
         chunks: list[NDArray[Any]],
         counts: ExporterStats,
-        pending: elements.PendingSets | None = None,
-    ) -> None:
-        """Decode one packet; raises ``DecodeError`` with the offset (rows as in IPFIX's)."""
+        pending: PendingSets | None = None,
+    ) -> int | None:
+        """Decode one packet; returns its records, templates included (None if a flowset's
+        template is not known). Raises ``DecodeError`` with the offset (rows as in IPFIX's)."""
         if len(data) < 20:
             raise DecodeError("NetFlow v9 header truncated", len(data))
-        version, count, uptime, unix_secs, sequence, source_id = _HEADER.unpack_from(data, 0)
+        version, count, uptime, unix_secs, _, source_id = _HEADER.unpack_from(data, 0)
         if version != VERSION:
             raise DecodeError(f"NetFlow version {version}, not {VERSION}", 0)
         options = self.templates.options_for(exporter, source_id)
@@ -66,7 +80,7 @@ class Netflow9Decoder(TemplateDecoder):
             if set_length < 4 or end > end_of_data:
                 raise DecodeError(f"NetFlow v9 flowset length {set_length}", off + 2)
             if set_id in (0, 1):
-                n = self._templates(data, off + 4, end, set_id == 1, exporter, source_id)
+                n = self.learn(data, off + 4, end, set_id == 1, exporter, source_id)
                 if records is not None:
                     records += n
             elif set_id >= 256:
@@ -75,7 +89,7 @@ class Netflow9Decoder(TemplateDecoder):
                     counts.no_template += 1
                     records = None
                 else:
-                    compiled = compiled_for(self.templates, key)
+                    compiled = elements.compiled_for(self.templates, key)
                     context = (index, unix_secs * 1000, uptime, 0, options.sampling_interval)
                     n = stage_set(data, off + 4, end, compiled, context, staged, options)
                     if records is not None:
@@ -84,12 +98,39 @@ class Netflow9Decoder(TemplateDecoder):
         commit(staged, chunks, pending, counts)
         if records is not None and records != count:
             counts.count_mismatches += 1
-        self.sequences.step((exporter, source_id), sequence, counts)
+        return records
 
-    def _templates(
-        self, data: bytes, off: int, end: int, options: bool, exporter: str, source_id: int
-    ) -> int:
-        added = 0
+    def scan(self, joined: bytes, starts: NDArray[np.int64], lengths: NDArray[np.int64]) -> Headers:
+        """Headers of a batch; fast: version 9 and one data flowset, then fewer than 4 bytes."""
+        heads = read_headers(joined, starts, _HEADERS)
+        body = heads["set_length"].astype(np.int64) - 4
+        set_id = heads["set_id"].astype(np.uint64)
+        rest = lengths - 24 - body
+        fast = (heads["version"] == VERSION) & (set_id >= 256) & (body >= 0)
+        fast &= (rest >= 0) & (rest < 4)
+        return Headers(
+            fast,
+            heads["source_id"].astype(np.uint64),
+            set_id,
+            body,
+            heads["unix"].astype(np.int64) * 1000,
+            heads["uptime"].astype(np.int64),
+            heads["sequence"].astype(np.int64),
+            heads["count"].astype(np.int64),
+        )
+
+    def account(
+        self,
+        key: tuple[str, int],
+        sequences: NDArray[np.int64],
+        records: NDArray[np.int64],
+        stats: ExporterStats,
+    ) -> None:
+        account_steps(self.sequences, key, sequences, stats)
+
+    def parse_templates(
+        self, data: bytes, off: int, end: int, options: bool, found: Learnt
+    ) -> None:
         while end - off >= 4:
             template_id, size = _HH(data, off)
             if template_id == 0 and size == 0:
@@ -111,9 +152,7 @@ class Netflow9Decoder(TemplateDecoder):
                 raise DecodeError("NetFlow v9 template longer than its flowset", off)
             specs = tuple(FieldSpec(*_HH(data, off + 4 * i)) for i in range(count))
             off += 4 * count
-            self.templates.add(exporter, source_id, Template(template_id, specs, scope))
-            added += 1
-        return added
+            found.append((template_id, Template(template_id, specs, scope)))
 
 
 def decode_many(
