@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import ipaddress
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ixcenter.core.errors import DecodeError
-from ixcenter.telemetry.decode import sflow
-from ixcenter.telemetry.decode.batch import Kind, ip_columns, ip_text, mac_text, mac_value
+from ixcenter.telemetry.decode import frames, sflow
+from ixcenter.telemetry.decode.batch import (
+    FLOW_DTYPE,
+    Kind,
+    ip_columns,
+    ip_text,
+    mac_text,
+    mac_value,
+)
 from ixcenter.telemetry.decode.frames import build_frame, parse_header
 from ixcenter.telemetry.decode.sflow_records import (
     CounterSample,
@@ -193,3 +203,39 @@ def test_frame_parser_reads_qinq_ipv4_options_and_fragments() -> None:
     assert parse_header(bytes(fragment))["src_port"] == 0
     assert parse_header(frame[:30])["ip_version"] == 0  # IPv4 header cut short
     assert parse_header(frame[18:], protocol=11)["protocol"] == 6
+
+
+def _options_frame(options: int) -> bytes:
+    """A tagged IPv4/TCP frame whose IP header carries ``options`` bytes of options."""
+    frame = build_frame("02:00:00:00:00:01", "02:00:00:00:00:02", "10.0.0.1", "10.0.0.2",
+                        protocol=6, src_port=7, dst_port=8, vlan=10)  # fmt: skip
+    ip = 18
+    head = bytearray(frame[ip : ip + 20])
+    head[0] = 0x40 | (5 + options // 4)
+    return frame[:ip] + bytes(head) + bytes(options) + frame[ip + 20 :]
+
+
+@given(st.lists(st.binary(min_size=0, max_size=100), min_size=1, max_size=8), st.data())
+def test_header_parse_does_not_depend_on_alignment(blobs: list[bytes], data: st.DataObject) -> None:
+    qinq6 = build_frame("02:00:00:00:00:01", "02:00:00:00:00:02", "2001:db8::1", "2001:db8::2",
+                        protocol=17, src_port=5, dst_port=6, vlan=20)  # fmt: skip
+    qinq6 = qinq6[:16] + bytes.fromhex("81000014") + qinq6[16:]
+    headers = [*blobs, _options_frame(40), qinq6, qinq6[: data.draw(st.integers(0, len(qinq6)))]]
+    protocols = np.array([data.draw(st.sampled_from([1, 1, 11, 12, 3])) for _ in headers])
+    lengths = np.array([len(h) for h in headers])
+    columns = []
+    for shift in (0, 1, 2, 3):
+        buf, offsets = b"", []
+        for h in headers:
+            buf += bytes(-len(buf) % 4 + shift)
+            offsets.append(len(buf))
+            buf += h
+        buf += bytes(frames.PAD + (-len(buf) % 4))
+        out = np.zeros(len(headers), FLOW_DTYPE)
+        frames.parse_headers(
+            np.frombuffer(buf, np.uint8), np.array(offsets), lengths, protocols, out
+        )
+        columns.append(out)
+    assert all(np.array_equal(columns[0], c) for c in columns[1:])
+    assert (columns[0]["vlan"][-3], columns[0]["dst_port"][-3]) == (10, 8) or protocols[-3] != 1
+    assert (columns[0]["vlan"][-2], columns[0]["src_port"][-2]) == (20, 5) or protocols[-2] != 1

@@ -1,8 +1,10 @@
 """Sampled packet headers (Ethernet, 802.1Q, IPv4, IPv6, TCP/UDP/SCTP ports), parsed in bulk.
 
 ``parse_headers`` reads many headers at once with numpy: each header is a (offset, length) window
-into one shared buffer, so no per-sample Python object is made. Bytes past a header's length read
-as zero, so a short header yields zeros for the fields it does not reach, never garbage.
+into one shared buffer, so no per-sample Python object is made. Each field is one gather of
+big-endian words across all headers (headers starting at a multiple of 4, as the sFlow walk
+leaves them, are read in place; others are first copied out, ``WINDOW`` bytes each). A short
+header yields zeros for the fields it does not reach, never garbage.
 ``build_frame`` writes a frame for tests and the lab's synthesiser.
 """
 
@@ -15,28 +17,56 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ixcenter.telemetry.decode.batch import FLOW_DTYPE
+
 #: sFlow header_protocol values understood here (sFlow v5, "header_protocol").
 ETHERNET = 1
 IPV4 = 11
 IPV6 = 12
 
-_VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
-_PORT_PROTOCOLS = (6, 17, 132)  # TCP, UDP, SCTP
-WINDOW = 64  # bytes of each header read at once: Ethernet + two tags + an IPv6 header fit
 PAD = 160  # zero bytes the shared buffer needs after its last header
+WINDOW = 96  # bytes of a header that can hold a field read here (ports end by byte 86)
+
+#: The FLOW_DTYPE columns ``parse_headers`` fills.
+FIELDS = ("src_mac", "dst_mac", "vlan", "ip_version", "protocol", "src_ip_hi", "src_ip_lo",
+          "dst_ip_hi", "dst_ip_lo", "src_port", "dst_port")  # fmt: skip
 
 
-def _u16(m: NDArray[np.uint8], col: int) -> NDArray[np.int64]:
-    out: NDArray[np.int64] = (m[:, col].astype(np.int64) << 8) | m[:, col + 1]
-    return out
+def windows(view: NDArray[Any], width: int) -> NDArray[Any]:
+    """Every run of ``width`` consecutive items of the 1-D ``view`` (row ``i`` starts at item
+    ``i``), without copying: indexing it with n starts gathers n rows at once."""
+    rows = max(len(view) - width + 1, 0)
+    step = view.strides[0]
+    return np.ndarray((rows, width), view.dtype, view, 0, (step, step))
 
 
-def _be(m: NDArray[np.uint8], start: int, width: int) -> NDArray[np.uint64]:
-    """Big-endian integer of ``width`` (<= 8) bytes at ``start`` of every row."""
-    out = np.zeros(len(m), np.uint64)
-    for k in range(width):
-        out = (out << np.uint64(8)) | m[:, start + k].astype(np.uint64)
-    return out
+def _tpid(etype: NDArray[np.int64]) -> NDArray[np.bool_]:
+    tagged: NDArray[np.bool_] = (etype == 0x8100) | (etype == 0x88A8) | (etype == 0x9100)
+    return tagged
+
+
+def _aligned(
+    buf: NDArray[np.uint8], offsets: NDArray[np.int64]
+) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """``buf`` and ``offsets`` such that every header starts at a multiple of 4 (copying the
+    first ``WINDOW`` bytes of each header into a new buffer when they do not already)."""
+    if len(buf) % 4 == 0 and not (offsets & 3).any():
+        return buf, offsets
+    rows = windows(buf, WINDOW)[offsets]
+    return rows.reshape(-1), np.arange(0, len(offsets) * WINDOW, WINDOW)
+
+
+def _rows(view: NDArray[Any], at: NDArray[np.int64], width: int) -> NDArray[np.int64]:
+    """``width`` items of ``view`` from each of ``at``, as a (width, n) array of int64."""
+    rows: NDArray[np.int64] = np.array(windows(view, width)[at].T, np.int64)
+    return rows
+
+
+def _masked(word: NDArray[np.int64], room: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``word`` with the bytes past ``room`` (0-4 bytes of it in the header) zeroed."""
+    keep = np.clip(room, 0, 4)
+    result: NDArray[np.int64] = word & ~((1 << (32 - 8 * keep)) - 1)
+    return result
 
 
 def parse_headers(
@@ -44,69 +74,75 @@ def parse_headers(
     offsets: NDArray[Any],
     lengths: NDArray[Any],
     protocols: NDArray[Any],
-) -> dict[str, NDArray[Any]]:
-    """Fields of the headers at ``buf[offsets[i] : offsets[i] + lengths[i]]``.
+    out: NDArray[Any],
+) -> None:
+    """Write the fields of the headers at ``buf[offsets[i] : offsets[i] + lengths[i]]`` into
+    the ``FIELDS`` columns of ``out`` (a zeroed structured array with those columns).
 
-    ``buf`` must have ``PAD`` readable bytes after the last header. Returns the FLOW_DTYPE columns
-    src_mac, dst_mac, vlan, ip_version, protocol, src_ip_hi/lo, dst_ip_hi/lo, src_port, dst_port.
+    ``buf`` must have ``PAD`` readable bytes after the last header. Each field is read as
+    big-endian words gathered across all headers at once; past the link layer, only where the
+    header is long enough to hold it.
     """
-    n = len(offsets)
-    offsets = offsets.astype(np.int64)
+    buf, offsets = _aligned(buf, offsets.astype(np.int64))
     lengths = np.minimum(lengths.astype(np.int64), 1 << 16)
-    cols = np.arange(WINDOW)
-    m = buf[offsets[:, None] + cols]
-    m = np.where(cols < lengths[:, None], m, 0).astype(np.uint8)
-    out: dict[str, NDArray[Any]] = {}
+    words, halves = buf.view(">u4"), buf.view(">u2")
+    at = offsets >> 2
+    link = _rows(words, at, 6)  # Ethernet and two VLAN tags (22 bytes)
+    short = np.flatnonzero(lengths < 24)
+    if len(short):
+        link[:, short] = _masked(link[:, short], lengths[short] - 4 * np.arange(6)[:, None])
 
     ether = protocols == ETHERNET
-    out["dst_mac"] = np.where(ether, _be(m, 0, 6), 0)
-    out["src_mac"] = np.where(ether, _be(m, 6, 6), 0)
-    etype = np.where(ether, _u16(m, 12), 0)
-    l3 = np.where(ether, 14, 0)
-    vlan = np.zeros(n, np.int64)
-    tagged = ether & np.isin(etype, _VLAN_TPIDS)
-    vlan = np.where(tagged, _u16(m, 14) & 0xFFF, vlan)
-    etype = np.where(tagged, _u16(m, 16), etype)
-    l3 = np.where(tagged, 18, l3)
-    inner = tagged & np.isin(etype, _VLAN_TPIDS)  # QinQ: the outer tag is the exchange's VLAN
-    etype = np.where(inner, _u16(m, 20), etype)
-    l3 = np.where(inner, 22, l3)
-    etype = np.where(protocols == IPV4, 0x0800, etype)
-    etype = np.where(protocols == IPV6, 0x86DD, etype)
-    out["vlan"] = vlan
+    np.copyto(out["dst_mac"], link[0] << 16 | link[1] >> 16, where=ether, casting="unsafe")
+    np.copyto(out["src_mac"], (link[1] & 0xFFFF) << 32 | link[2], where=ether, casting="unsafe")
+    first = link[3] >> 16
+    tagged = ether & _tpid(first)
+    second = link[4] >> 16
+    inner = tagged & _tpid(second)  # QinQ: the outer tag is the exchange's VLAN
+    np.copyto(out["vlan"], link[3] & 0xFFF, where=tagged, casting="unsafe")
+    etype = np.where(inner, link[5] >> 16, np.where(tagged, second, first))
+    l3 = 14 + 4 * tagged.astype(np.int64) + 4 * inner
+    if not ether.all():
+        ip_type = np.where(protocols == IPV4, 0x0800, np.where(protocols == IPV6, 0x86DD, 0))
+        etype = np.where(ether, etype, ip_type)
+        l3 = np.where(ether, l3, 0)
 
-    ip = np.take_along_axis(m, l3[:, None] + np.arange(40), axis=1)
-    version = ip[:, 0] >> 4
+    # IPv4, or IPv6's first 20 bytes: every header type puts them at an even offset
+    ip = _rows(halves, (offsets + l3) >> 1, 10)
+    version = ip[0] >> 12
     v4 = (etype == 0x0800) & (version == 4) & (lengths >= l3 + 20)
     v6 = (etype == 0x86DD) & (version == 6) & (lengths >= l3 + 40)
-    out["ip_version"] = np.where(v4, 4, np.where(v6, 6, 0))
-    proto = np.where(v4, ip[:, 9], np.where(v6, ip[:, 6], 0))
+    out["ip_version"] = 4 * v4 + 6 * v6.astype(np.uint8)
+    proto = np.where(v4, ip[4] & 0xFF, np.where(v6, ip[3] >> 8, 0))
     out["protocol"] = proto
-    out["src_ip_hi"] = np.where(v6, _be(ip, 8, 8), 0)
-    out["src_ip_lo"] = np.where(v6, _be(ip, 16, 8), np.where(v4, _be(ip, 12, 4), 0))
-    out["dst_ip_hi"] = np.where(v6, _be(ip, 24, 8), 0)
-    out["dst_ip_lo"] = np.where(v6, _be(ip, 32, 8), np.where(v4, _be(ip, 16, 4), 0))
+    np.copyto(out["src_ip_lo"], ip[6] << 16 | ip[7], where=v4, casting="unsafe")
+    np.copyto(out["dst_ip_lo"], ip[8] << 16 | ip[9], where=v4, casting="unsafe")
+    at6 = np.flatnonzero(v6)
+    if len(at6):
+        six = windows(halves, 16)[(offsets[at6] + l3[at6] + 8) >> 1]
+        six = np.ascontiguousarray(six).view(np.uint8).view(">u8")
+        for k, name in enumerate(("src_ip_hi", "src_ip_lo", "dst_ip_hi", "dst_ip_lo")):
+            out[name][at6] = six[:, k]
 
-    ihl = (ip[:, 0].astype(np.int64) & 0x0F) * 4
-    first_fragment = ((ip[:, 6].astype(np.int64) & 0x1F) << 8 | ip[:, 7]) == 0
+    ihl = (ip[0] >> 8 & 0x0F) * 4
+    first_fragment = ip[3] & 0x1FFF == 0
     l4 = l3 + np.where(v4, ihl, 40)
     has_ports = (
         ((v4 & first_fragment & (ihl >= 20)) | v6)
-        & np.isin(proto, _PORT_PROTOCOLS)
+        & ((proto == 6) | (proto == 17) | (proto == 132))  # TCP, UDP, SCTP
         & (lengths >= l4 + 4)
     )
-    at = offsets + np.where(has_ports, l4, 0)
-    p = buf[at[:, None] + np.arange(4)].astype(np.int64)
-    out["src_port"] = np.where(has_ports, p[:, 0] << 8 | p[:, 1], 0)
-    out["dst_port"] = np.where(has_ports, p[:, 2] << 8 | p[:, 3], 0)
-    return out
+    ports = (offsets + np.where(has_ports, l4, 0)) >> 1
+    np.copyto(out["src_port"], halves[ports], where=has_ports)
+    np.copyto(out["dst_port"], halves[ports + 1], where=has_ports)
 
 
 def parse_header(header: bytes, protocol: int = ETHERNET) -> dict[str, int]:
     """The fields of one header (for tests and tools; the decoders use ``parse_headers``)."""
     buf = np.frombuffer(header + bytes(PAD), np.uint8)
-    cols = parse_headers(buf, np.zeros(1, np.int64), np.array([len(header)]), np.array([protocol]))
-    return {name: int(values[0]) for name, values in cols.items()}
+    out = np.zeros(1, FLOW_DTYPE)
+    parse_headers(buf, np.zeros(1, np.int64), np.array([len(header)]), np.array([protocol]), out)
+    return {name: int(out[name][0]) for name in FIELDS}
 
 
 def _checksum(data: bytes) -> int:

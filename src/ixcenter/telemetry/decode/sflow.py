@@ -1,11 +1,12 @@
 """sFlow v5 datagrams decoded in bulk into a ``FlowBatch`` and a ``CounterBatch``.
 
-The walk over samples and records is one tight loop per datagram with precompiled ``Struct``s;
-it writes one fixed-layout row per flow sample into a ``bytearray`` and remembers where the
-sampled header sits. The headers of the whole batch are then parsed at once with numpy
-(``frames.parse_headers``). Reads: flow samples (format 1, expanded 3) with raw packet header
-(record 1) and extended switch (1001) records; counter samples (2, expanded 4) with generic
-interface counters (record 1). Every other sample or record format is skipped by its length.
+A batch is walked with numpy across all its datagrams at once (``sflow_vector``); datagrams that
+walk does not take on (malformed ones above all) go through the per-datagram reference walk
+(``sflow_walk``), so what is counted as malformed, and the error kept, is the reference's. The
+sampled headers of the whole batch are then parsed at once (``frames.parse_headers``). Reads:
+flow samples (format 1, expanded 3) with raw packet header (record 1) and extended switch (1001)
+records; counter samples (2, expanded 4) with generic interface counters (record 1). Every
+other sample or record format is skipped by its length.
 
 VLAN: the 802.1Q tag of the sampled header when there is one, else the extended switch record's
 incoming VLAN. Time: sFlow carries none, so rows get the caller's receive time.
@@ -13,197 +14,146 @@ incoming VLAN. Time: sFlow carries none, so rows get the caller's receive time.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ixcenter.core.errors import DecodeError
 from ixcenter.telemetry.decode import frames
 from ixcenter.telemetry.decode.batch import COUNTER_DTYPE, FLOW_DTYPE, CounterBatch, FlowBatch
-from ixcenter.telemetry.decode.stats import DecodeStats, SequenceTracker
+from ixcenter.telemetry.decode.sflow_vector import Buffer, Walk, walk
+from ixcenter.telemetry.decode.sflow_walk import (
+    COUNTER_ROW,
+    ROW_DTYPE,
+    counter_sample,
+    walk_datagram,
+)
+from ixcenter.telemetry.decode.stats import DecodeStats, ExporterStats, SequenceTracker
 
-_II = struct.Struct(">II").unpack_from
-_I = struct.Struct(">I").unpack_from
-_HEAD = struct.Struct(">IIII").unpack_from
-_FLOW = struct.Struct(">IIIIIIII").unpack_from
-_III = struct.Struct(">III").unpack_from
-_FLOW_RAW = struct.Struct(">IIIIIIIIIIIIII").unpack_from
-_FLOW_X = struct.Struct(">IIIIIIIIIII").unpack_from
-_COUNTER = struct.Struct(">III").unpack_from
-_COUNTER_X = struct.Struct(">IIII").unpack_from
-_RAW = struct.Struct(">IIII").unpack_from
-_IFC = struct.Struct(">IIQIIQIIIIIIQIIIIII").unpack_from
-
-# One row per flow sample, before the headers are parsed: exporter, sampling rate, input,
-# output, frame length, header offset in the joined buffer, header length, header protocol,
-# VLAN from the extended switch record.
-_ROW = struct.Struct("<HIIIIqIII")
-_ROW_DTYPE = np.dtype(
-    [("exporter", "<u2"), ("rate", "<u4"), ("input", "<u4"), ("output", "<u4"),
-     ("frame", "<u4"), ("hdr_off", "<i8"), ("hdr_len", "<u4"), ("hdr_proto", "<u4"),
-     ("sw_vlan", "<u4")]
-)  # fmt: skip
-_COUNTER_ROW = struct.Struct("<qHIIIIQBBQQIIQQII")
-_IFINDEX = 0x3FFFFFFF
-assert _ROW.size == _ROW_DTYPE.itemsize  # noqa: S101
-assert _COUNTER_ROW.size == COUNTER_DTYPE.itemsize  # noqa: S101
-
-
-def _walk(
-    data: bytes,
-    base: int,
-    exporter: int,
-    rows: bytearray,
-    counters: bytearray,
-    time_ms: int,
-) -> tuple[bytes, int, int, int, int]:
-    """Append one datagram's rows; returns (agent, sub-agent, sequence, samples, drops).
-
-    Raises ``DecodeError`` with the offset where the datagram stops making sense.
-    """
-    end = len(data)
-    off = 0
-    pack_row = _ROW.pack
-    samples = drops = 0
-    try:
-        version, kind = _II(data, 0)
-        if version != 5:
-            raise DecodeError(f"sFlow version {version}, not 5", 0)
-        if kind == 1:
-            agent, off = data[8:12], 12
-        elif kind == 2:
-            agent, off = data[8:24], 24
-        else:
-            raise DecodeError(f"sFlow agent address type {kind}", 4)
-        sub, seq, _uptime, count = _HEAD(data, off)
-        off += 16
-        for _ in range(count):
-            fmt, length = _II(data, off)
-            off += 8
-            sample_end = off + length
-            if sample_end > end:
-                raise DecodeError("sFlow sample longer than its datagram", off - 4)
-            if fmt == 1 and length >= 56:
-                # Fast path, the common layout: a compact sample whose first record is a raw
-                # packet header, read with one call.
-                (_s, _src, rate, _pool, dropped, inp, outp, nrec, rfmt, rlen, hdr_proto, frame,
-                 _stripped, hdr_len) = _FLOW_RAW(data, off)  # fmt: skip
-                if nrec and rfmt == 1 and 16 <= rlen <= length - 40 and hdr_len <= rlen - 16:
-                    hdr_off = base + off + 56
-                    off += 40 + rlen
-                    nrec -= 1
-                else:
-                    hdr_off = -1
-                    off += 32
-                    frame = hdr_len = hdr_proto = 0
-                sw_vlan = 0
-            elif fmt == 1 or fmt == 3:
-                if fmt == 1:
-                    if length < 32:
-                        raise DecodeError("sFlow flow sample too short", off - 4)
-                    _s, _src, rate, _pool, dropped, inp, outp, nrec = _FLOW(data, off)
-                    off += 32
-                else:
-                    if length < 44:
-                        raise DecodeError("sFlow expanded flow sample too short", off - 4)
-                    _s, _t, _i, rate, _pool, dropped, _f, inp, _g, outp, nrec = _FLOW_X(data, off)
-                    off += 44
-                frame = hdr_len = hdr_proto = sw_vlan = 0
-                hdr_off = -1
-            else:
-                nrec = -1
-            if nrec >= 0:
-                for _ in range(nrec):
-                    if off + 12 > sample_end:
-                        if off + 8 > sample_end:
-                            raise DecodeError("sFlow flow record header truncated", off)
-                        rfmt, rlen = _II(data, off)
-                        first = 0
-                    else:
-                        rfmt, rlen, first = _III(data, off)
-                    off += 8
-                    rec_end = off + rlen
-                    if rec_end > sample_end:
-                        raise DecodeError("sFlow flow record longer than its sample", off - 4)
-                    if rfmt == 1001:
-                        if rlen < 16:
-                            raise DecodeError("sFlow extended switch record too short", off - 4)
-                        sw_vlan = first & 0xFFF
-                    elif rfmt == 1:
-                        if rlen < 16:
-                            raise DecodeError("sFlow raw packet header too short", off - 4)
-                        proto, flen, _stripped, size = _RAW(data, off)
-                        if size > rlen - 16:
-                            raise DecodeError("sFlow raw header longer than its record", off + 12)
-                        if hdr_off < 0:  # the first raw header counts
-                            hdr_proto, frame, hdr_len, hdr_off = proto, flen, size, base + off + 16
-                    off = rec_end
-                rows += pack_row(
-                    exporter, rate, inp & _IFINDEX, outp & _IFINDEX, frame,
-                    hdr_off if hdr_off >= 0 else 0, hdr_len, hdr_proto, sw_vlan,
-                )  # fmt: skip
-                samples += 1
-                drops += dropped
-            if fmt == 2 or fmt == 4:
-                _counter_sample(data, off, sample_end, fmt == 4, exporter, counters, time_ms)
-            off = sample_end
-    except struct.error as exc:
-        raise DecodeError("sFlow datagram truncated", off) from exc
-    return agent, sub, seq, samples, drops
-
-
-def _counter_sample(
-    data: bytes,
-    off: int,
-    end: int,
-    expanded: bool,
-    exporter: int,
-    counters: bytearray,
-    time_ms: int,
-) -> None:
-    if expanded:
-        if off + 16 > end:
-            raise DecodeError("sFlow expanded counter sample too short", off)
-        seq, stype, sidx, nrec = _COUNTER_X(data, off)
-        source = (stype & 0xFF) << 24 | (sidx & 0xFFFFFF)
-        off += 16
-    else:
-        if off + 12 > end:
-            raise DecodeError("sFlow counter sample too short", off)
-        seq, source, nrec = _COUNTER(data, off)
-        off += 12
-    for _ in range(nrec):
-        if off + 8 > end:
-            raise DecodeError("sFlow counter record header truncated", off)
-        rfmt, rlen = _II(data, off)
-        off += 8
-        if off + rlen > end:
-            raise DecodeError("sFlow counter record longer than its sample", off - 4)
-        if rfmt == 1:
-            if rlen < 88:
-                raise DecodeError("sFlow generic interface counters too short", off - 4)
-            c = _IFC(data, off)
-            (index, iftype, speed, direction, status, in_oct, in_u, in_m, in_b, in_disc) = c[:10]
-            (in_err, _unk, out_oct, out_u, out_m, out_b, out_disc, out_err) = c[10:18]
-            counters += _COUNTER_ROW.pack(
-                time_ms, exporter, source, seq, index, iftype, speed, direction & 0xFF,
-                status & 0xFF, in_oct, in_u + in_m + in_b, in_err, in_disc, out_oct,
-                out_u + out_m + out_b, out_err, out_disc,
-            )  # fmt: skip
-        off += rlen
+Ints = NDArray[np.int64]
+_HALF, _MOD = 1 << 31, 1 << 32
 
 
 class SflowDecoder:
-    """Decodes sFlow v5 datagrams in batches; keeps sequence numbers between batches."""
+    """Decodes sFlow v5 datagrams in batches; keeps sequence numbers between batches.
 
-    def __init__(self) -> None:
+    ``reference``: walk every datagram with the per-datagram reference walk (for tests and the
+    benchmark; the results are the same, only slower).
+    """
+
+    def __init__(self, *, reference: bool = False) -> None:
         self.sequences = SequenceTracker()
+        self.reference = reference
 
     def decode_many(
         self, datagrams: Sequence[tuple[bytes, str]], received_ms: int = 0
     ) -> tuple[FlowBatch, CounterBatch, DecodeStats]:
         """Decode ``(payload, exporter address)`` pairs; bad datagrams are counted, not raised."""
+        if self.reference:
+            return self._decode_each(datagrams, received_ms)
+        stats = DecodeStats()
+        datas = [d for d, _ in datagrams]
+        sources = [s for _, s in datagrams]
+        names = list(dict.fromkeys(sources))
+        index = {name: i for i, name in enumerate(names)}
+        exporter = np.array([index[s] for s in sources], np.int64)
+        per = [stats.exporter(name) for name in names]
+        buffer = Buffer.join(datas)
+        found = walk(buffer)
+        counters = bytearray()
+        counter_of = _counter_samples(found, datas, exporter, counters, received_ms)
+        vector = ~found.fallback
+        order = found.flow_order()
+        flow_of = exporter[found.flow_datagram[order]]
+        _add(per, "datagrams", np.bincount(exporter[vector], minlength=len(names)))
+        _add(per, "samples", np.bincount(flow_of, minlength=len(names)))
+        _add(per, "counters", np.bincount(exporter[counter_of], minlength=len(names)))
+        drops = np.zeros(len(names), np.int64)
+        np.add.at(drops, flow_of, found.flow_drops[order])
+        _add(per, "agent_drops", drops)
+        rows = bytearray()
+        fallback = _Fallback(datas, buffer.starts, exporter, per, received_ms)
+        for i in np.flatnonzero(found.fallback).tolist():
+            fallback.walk(i, rows, counters)
+        self._sequences(found, vector, fallback, datas, sources, exporter, per)
+        columns = [flow_of, found.flow_rate[order], found.flow_input[order],
+                   found.flow_output[order], found.flow_frame[order], found.flow_header[order],
+                   found.flow_header_length[order], found.flow_header_protocol[order],
+                   found.flow_switch_vlan[order]]  # fmt: skip
+        counter_rows = np.frombuffer(bytes(counters), COUNTER_DTYPE)
+        if fallback.row_of:
+            raw = np.frombuffer(bytes(rows), ROW_DTYPE)
+            datagram = np.concatenate([found.flow_datagram[order], fallback.row_of])
+            order = np.argsort(datagram, kind="stable")
+            columns = [
+                np.concatenate([c, raw[n]])[order] for c, n in zip(columns, ROW_NAMES, strict=True)
+            ]
+        if fallback.counter_of:
+            order = np.argsort(np.concatenate([counter_of, fallback.counter_of]), kind="stable")
+            counter_rows = counter_rows[order]
+        return (
+            _flows(buffer.octets(), columns, received_ms, names),
+            CounterBatch(counter_rows.copy(), names),
+            stats,
+        )
+
+    def _sequences(
+        self,
+        found: Walk,
+        vector: NDArray[np.bool_],
+        fallback: _Fallback,
+        datas: list[bytes],
+        sources: list[str],
+        exporter: Ints,
+        per: list[ExporterStats],
+    ) -> None:
+        """Sequence numbers of the decoded datagrams, stream by stream, in datagram order.
+
+        A stream is (exporter, agent, sub-agent) as for ``SequenceTracker.step``; the tracker
+        sees each stream's first and last datagram, the gaps between them are counted here.
+        """
+        ok = vector.copy()
+        ok[fallback.walked] = True
+        at = np.flatnonzero(ok)
+        if not len(at):
+            return
+        keys = np.empty((len(at), 7), np.int64)
+        keys[:, 0], keys[:, 1], keys[:, 6] = exporter[at], found.kind[at], found.sub_agent[at]
+        keys[:, 2:6] = found.agent[at]
+        new = np.zeros(len(at), np.bool_)
+        new[0] = True
+        if not (keys == keys[0]).all():  # more than one stream: group them, keeping the order
+            order = np.lexsort((at, *keys.T))
+            at, keys = at[order], keys[order]
+            new[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+        seq = found.sequence[at]
+        gap = (seq[1:] - seq[:-1] - 1) % _MOD
+        gap = np.where(gap >= _HALF, gap - _MOD, gap)
+        gap = np.concatenate([[0], np.where(new[1:], 0, gap)])
+        starts = np.flatnonzero(new)
+        lasts = np.append(starts[1:], len(at)) - 1
+        ahead = np.add.reduceat(np.maximum(gap, 0), starts)
+        back = np.add.reduceat((gap < 0).astype(np.int64), starts)
+        scratch = ExporterStats()
+        step = self.sequences.step
+        for s, last, n_ahead, n_back in zip(starts.tolist(), lasts.tolist(), ahead.tolist(),
+                                            back.tolist(), strict=True):  # fmt: skip
+            i = int(at[s])
+            data = datas[i]
+            key = (sources[i], data[8:12] if found.kind[i] == 1 else data[8:24],
+                   int(found.sub_agent[i]))  # fmt: skip
+            counts = per[exporter[i]]
+            step(key, int(seq[s]), counts)
+            if last != s:
+                step(key, int(seq[last]), scratch)
+                counts.sequence_gaps += n_ahead
+                counts.sequence_resets += n_back
+
+    def _decode_each(
+        self, datagrams: Sequence[tuple[bytes, str]], received_ms: int
+    ) -> tuple[FlowBatch, CounterBatch, DecodeStats]:
         stats = DecodeStats()
         exporters: dict[str, int] = {}
         rows = bytearray()
@@ -215,7 +165,7 @@ class SflowDecoder:
             counts = stats.exporter(source)
             mark, cmark = len(rows), len(counters)
             try:
-                agent, sub, seq, samples, drops = _walk(
+                agent, sub, seq, samples, drops = walk_datagram(
                     data, base, index, rows, counters, received_ms
                 )
             except DecodeError as exc:
@@ -226,37 +176,117 @@ class SflowDecoder:
                 counts.datagrams += 1
                 counts.samples += samples
                 counts.agent_drops += drops
-                counts.counters += (len(counters) - cmark) // _COUNTER_ROW.size
+                counts.counters += (len(counters) - cmark) // COUNTER_ROW.size
                 track((source, agent, sub), seq, counts)
             base += len(data)
         joined = b"".join(d for d, _ in datagrams)
         names = list(exporters)
         counter_rows = np.frombuffer(bytes(counters), COUNTER_DTYPE).copy()
+        raw = np.frombuffer(bytes(rows), ROW_DTYPE)
+        buf = np.frombuffer(joined + bytes(frames.PAD), np.uint8)
+        columns = [raw[name] for name in ROW_NAMES]
         return (
-            self._flows(joined, rows, received_ms, names),
+            _flows(buf, columns, received_ms, names),
             CounterBatch(counter_rows, names),
             stats,
         )
 
-    @staticmethod
-    def _flows(joined: bytes, rows: bytearray, time_ms: int, names: list[str]) -> FlowBatch:
-        raw = np.frombuffer(bytes(rows), _ROW_DTYPE)
-        out = np.zeros(len(raw), FLOW_DTYPE)
-        if not len(raw):
-            return FlowBatch(out, names)
-        buf = np.frombuffer(joined + bytes(frames.PAD), np.uint8)
-        fields = frames.parse_headers(buf, raw["hdr_off"], raw["hdr_len"], raw["hdr_proto"])
-        for name, values in fields.items():
-            out[name] = values
-        out["vlan"] = np.where(out["vlan"] == 0, raw["sw_vlan"], out["vlan"])
-        out["time_ms"] = time_ms
-        out["exporter"] = raw["exporter"]
-        out["bytes"] = raw["frame"]
-        out["packets"] = 1
-        out["sampling_rate"] = raw["rate"]
-        out["in_if"] = raw["input"]
-        out["out_if"] = raw["output"]
+
+class _Fallback:
+    """Datagrams the bulk walk left over, walked one at a time with the reference walk."""
+
+    def __init__(
+        self,
+        datas: list[bytes],
+        starts: Ints,
+        exporter: Ints,
+        per: list[ExporterStats],
+        time_ms: int,
+    ) -> None:
+        self.datas, self.starts, self.exporter, self.per = datas, starts, exporter, per
+        self.time_ms = time_ms
+        self.walked: list[int] = []  # decoded without error
+        self.row_of: list[int] = []  # the datagram of each flow row appended
+        self.counter_of: list[int] = []  # the datagram of each counter row appended
+
+    def walk(self, i: int, rows: bytearray, counters: bytearray) -> None:
+        exporter = int(self.exporter[i])
+        counts = self.per[exporter]
+        mark, cmark = len(rows), len(counters)
+        try:
+            _, _, _, samples, drops = walk_datagram(
+                self.datas[i], int(self.starts[i]), exporter, rows, counters, self.time_ms
+            )
+        except DecodeError as exc:
+            del rows[mark:], counters[cmark:]
+            counts.malformed += 1
+            counts.last_error = exc.message
+            return
+        added = (len(counters) - cmark) // COUNTER_ROW.size
+        counts.datagrams += 1
+        counts.samples += samples
+        counts.agent_drops += drops
+        counts.counters += added
+        self.walked.append(i)
+        self.row_of += [i] * samples
+        self.counter_of += [i] * added
+
+
+def _counter_samples(
+    found: Walk, datas: list[bytes], exporter: Ints, counters: bytearray, time_ms: int
+) -> Ints:
+    """Read the counter samples the bulk walk located; returns the datagram of each row.
+
+    A datagram whose counter sample is malformed joins ``found.fallback`` (rows taken back).
+    """
+    owner: list[int] = []
+    current, mark, owned = -1, 0, 0
+    for i, start, end, expanded in zip(found.counter_datagram.tolist(),
+                                       found.counter_start.tolist(),
+                                       found.counter_end.tolist(),
+                                       found.counter_expanded.tolist(), strict=True):  # fmt: skip
+        if i != current:
+            current, mark, owned = i, len(counters), len(owner)
+        elif found.fallback[i]:  # an earlier counter sample of this datagram was malformed
+            continue
+        before = len(counters)
+        try:
+            counter_sample(datas[i], start, end, expanded, int(exporter[i]), counters, time_ms)
+        except DecodeError:
+            del counters[mark:], owner[owned:]
+            found.fallback[i] = True
+            continue
+        owner += [i] * ((len(counters) - before) // COUNTER_ROW.size)
+    return np.array(owner, np.int64)
+
+
+def _add(per: list[ExporterStats], name: str, values: NDArray[np.int64]) -> None:
+    for i in np.flatnonzero(values).tolist():
+        setattr(per[i], name, getattr(per[i], name) + int(values[i]))
+
+
+ROW_NAMES = ROW_DTYPE.names or ()
+
+
+def _flows(
+    buf: NDArray[np.uint8], columns: list[NDArray[Any]], time_ms: int, names: list[str]
+) -> FlowBatch:
+    """Flow rows from the ``ROW_DTYPE`` columns: the sampled headers parsed, the rest copied."""
+    exporter, rate, inp, outp, frame, hdr_off, hdr_len, hdr_proto, sw_vlan = columns
+    out = np.zeros(len(exporter), FLOW_DTYPE)
+    if not len(out):
         return FlowBatch(out, names)
+    frames.parse_headers(buf, hdr_off, hdr_len, hdr_proto, out)
+    vlan = out["vlan"]
+    np.copyto(vlan, sw_vlan, where=vlan == 0, casting="unsafe")
+    out["time_ms"] = time_ms
+    out["exporter"] = exporter
+    out["bytes"] = frame
+    out["packets"] = 1
+    out["sampling_rate"] = rate
+    out["in_if"] = inp
+    out["out_if"] = outp
+    return FlowBatch(out, names)
 
 
 def decode_many(
@@ -271,7 +301,11 @@ def decode_datagram(
 ) -> tuple[FlowBatch, CounterBatch]:
     """Decode one datagram; raises ``DecodeError`` (with the offset) if it is malformed."""
     rows, counters = bytearray(), bytearray()
-    _walk(data, 0, 0, rows, counters, received_ms)
+    walk_datagram(data, 0, 0, rows, counters, received_ms)
     counter_rows = np.frombuffer(bytes(counters), COUNTER_DTYPE).copy()
+    raw = np.frombuffer(bytes(rows), ROW_DTYPE)
+    buf = np.frombuffer(data + bytes(frames.PAD), np.uint8)
     names = [exporter]
-    return SflowDecoder._flows(data, rows, received_ms, names), CounterBatch(counter_rows, names)
+    return _flows(buf, [raw[n] for n in ROW_NAMES], received_ms, names), CounterBatch(
+        counter_rows, names
+    )
