@@ -6,10 +6,14 @@ sFlow datagram, 20 records per IPFIX message) are replayed over UDP on 127.0.0.1
 process pinned to one core, to a collector pinned to another (``taskset``), as fast as the sender
 can. Counted end to end, never from a collector's own rate:
 
-* samples that reached the end: for ixcenter the rows its sink took (``ixc flows collect
-  --dry-run``: receive + decode into batches, counted, not stored; ``--store spool`` adds the
-  placeholder spool); for pmacct the PACKETS its print plugin wrote at exit (sFlow samples are
-  one packet each without renormalisation, and every generated IPFIX record has 1 packet);
+* samples that reached the end: for ixcenter (default ``--store flow``: ``ixc flows collect``
+  with its default sink, i.e. receive + decode + enrich from a registry that holds the mix's 12
+  members + the flow store in a temporary data dir) the samples its 1-minute tier holds, read
+  back with the store's reader once the collector has stopped (and checked against the raw
+  tier's row count and the collector's own count); ``--store none`` (``--dry-run``: decode and
+  count, store nothing) and ``--store spool`` isolate stages; for pmacct the PACKETS its print
+  plugin wrote at exit (sFlow samples are one packet each without renormalisation, and every
+  generated IPFIX record has 1 packet);
 * CPU seconds of the collector's whole process tree (pmacct: core and plugin), read from
   /proc before the sender starts and once everything is read;
 * kernel drops of the collector's socket (/proc/net/udp), so loss splits into kernel drops and
@@ -17,12 +21,15 @@ can. Counted end to end, never from a collector's own rate:
 
 The sustained run sends at a fixed rate (default 200,000 samples/s) for ``--sustained`` seconds
 to ixcenter's collector and reports unaccounted loss and the collector's RSS over time.
-``--profile`` runs the receive path in this process under cProfile and prints where time goes;
+``--profile`` runs the receive path (and the sink of ``--store``) in this process under cProfile
+and prints the CPU share of each stage (receive, decode, enrich, store) and the top functions;
 ``--receive-methods`` compares the collector's ``recvfrom`` loop with ``recvmmsg`` (ctypes).
 
 Run from the repository root, as root or not (CPU numbers assume cores 0 and 1 exist)::
 
     .venv/bin/python -m bench.bench_collector --datagrams 150000
+    .venv/bin/python -m bench.bench_collector --raw-hours 0   # the store without its raw tier
+    .venv/bin/python -m bench.bench_collector --dry-run       # receive + decode only
     .venv/bin/python -m bench.bench_collector --only-sustained --sustained 600   # 10 minutes
 """
 
@@ -37,6 +44,7 @@ import json
 import os
 import platform
 import pstats
+import shutil
 import signal
 import socket
 import struct
@@ -227,18 +235,89 @@ class Outcome:
         return self.sent - self.counted - self.kernel_dropped * per_datagram
 
 
+def mix_registry(data_dir: Path) -> None:
+    """A registry in ``data_dir`` with the traffic mix's members on their MACs (the demo topology
+    without its members, then each mix member onboarded with ``traffic_mix.member_mac``)."""
+    from sqlalchemy import select
+
+    from ixcenter.config import Settings
+    from ixcenter.core.kinds import OrgCategory
+    from ixcenter.registry import demo_data
+    from ixcenter.registry.db import Registry
+    from ixcenter.registry.models import Switch
+    from ixcenter.registry.services import members
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    registry = Registry(Settings(data_dir=data_dir).registry_url)
+    try:
+        registry.migrate()
+        demo_data.generate(registry, seed=1, members=0)
+        with registry.read() as session:
+            switch = min(session.scalars(select(Switch.name)))
+        for i in range(traffic_mix.MEMBERS):
+            request = members.Onboarding(
+                name=f"Mix member {i}", category=OrgCategory.ISP, country="CN", asn=132_100 + i,
+                switch=switch, port=f"Ethernet1/0/{i + 1}", speed_mbps=100_000,
+                licence_number=f"B1-MIX{i}", licence_expires=dt.date(2035, 1, 1),
+                macs=(traffic_mix.member_mac(i),),
+            )  # fmt: skip
+            with registry.transaction("bench") as session:
+                members.onboard(session, request, registry.clock)
+    finally:
+        registry.close()
+
+
+def store_env(raw_hours: int) -> dict[str, str]:
+    """Settings for the benchmark's store: nothing expires during the run (the IPFIX mix's
+    records carry 2023 timestamps), raw tier kept ``raw_hours`` (0: off)."""
+    return {
+        "IXC_FLOW_RETENTION_RAW_HOURS": str(raw_hours * 100_000),
+        "IXC_FLOW_RETENTION_1M_DAYS": "100000",
+    }
+
+
+def count_store(flows: Path) -> tuple[int, int, int]:
+    """(samples in the flow tiers, of them with both sides enriched, raw rows) of a store."""
+    from ixcenter.telemetry.store import Family, FlowStoreReader
+
+    end = 1 << 40
+    with FlowStoreReader(flows) as reader:
+        ((samples, enriched),) = reader.query(
+            Family.FLOWS, 0, end,
+            "SELECT COALESCE(SUM(samples), 0), "
+            "COALESCE(SUM(samples) FILTER (WHERE src_org <> 0 AND dst_org <> 0), 0) FROM {rows}",
+        )  # fmt: skip
+        ((raw,),) = reader.query(Family.RAW, 0, end, "SELECT COUNT(*) FROM {rows}")
+    return int(samples), int(enriched), int(raw)
+
+
 class Ours:
     name = "ixcenter"
 
-    def __init__(self, protocol: str, port: int, cpu: int, workdir: Path, store: str) -> None:
+    def __init__(
+        self, protocol: str, port: int, cpu: int, workdir: Path, store: str, raw_hours: int = 6
+    ) -> None:
+        self.store = store
+        self.raw_hours = raw_hours
+        self.data = workdir / f"data-{protocol}-{time.monotonic_ns()}"
+        env = dict(os.environ)
+        if store == "flow":
+            template = workdir / "registry-template"
+            if not (template / "registry.db").exists():
+                mix_registry(template)
+            self.data.mkdir(parents=True)
+            shutil.copyfile(template / "registry.db", self.data / "registry.db")
+            env.update(store_env(raw_hours))
+        elif store == "spool":
+            env["IXC_COLLECTOR_SINK"] = "spool"
         args = ["taskset", "-c", str(cpu), sys.executable, "-c",
-                "from ixcenter.cli.main import main; main()", "--data-dir", str(workdir / "data"),
+                "from ixcenter.cli.main import main; main()", "--data-dir", str(self.data),
                 "flows", "collect", "--json", "--status-every", "0", "--bind", "127.0.0.1",
                 "--only", protocol, f"--{protocol}-port", str(port)]  # fmt: skip
         if store == "none":
             args.append("--dry-run")
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, cwd=ROOT)  # fmt: skip
+                                        text=True, cwd=ROOT, env=env)  # fmt: skip
         self.pid = self.process.pid
         assert self.process.stderr is not None
         for line in self.process.stderr:
@@ -247,11 +326,25 @@ class Ours:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=120)
+        out, err = self.process.communicate(timeout=300)
         if self.process.returncode:
             raise RuntimeError(f"ixc flows collect failed: {err}")
         rows: int = json.loads(out)["collected"]["rows_written"]
-        return rows
+        if self.store != "flow":
+            return rows
+        samples, enriched, raw = count_store(self.data / "flows")
+        from ixcenter.telemetry.store import manifest as manifests
+
+        manifest = manifests.read(self.data / "flows")
+        parts = {t: len(manifest.tier_files(t)) for t in ("raw", "flows_1m", "flows_5m")}
+        print(f"  store: parts {parts}, rolled up to {manifest.complete_until}", file=sys.stderr)
+        print(f"  store: {samples:,} samples in the flow tiers ({enriched:,} with both "
+              f"members known), {raw:,} raw rows; the collector said {rows:,}",
+              file=sys.stderr)  # fmt: skip
+        if samples != rows or (self.raw_hours and raw != rows):
+            print("  MISMATCH between the store and the collector's count", file=sys.stderr)
+        shutil.rmtree(self.data, ignore_errors=True)
+        return samples
 
 
 class Pmacct:
@@ -355,28 +448,82 @@ def _settle(pid: int, port: int) -> None:
 # -- profile ------------------------------------------------------------------------------
 
 
-def profile(load: Workload, datagrams: int, sender_cpu: int, workdir: Path) -> str:
-    """cProfile of the receive path (sockets, decode, batches, a counting sink) in-process."""
+# Stages by the cumulative CPU time of their entry points: (file suffix, function) -> sign.
+STAGES: dict[str, dict[tuple[str, str], int]] = {
+    "decode": {("pipeline.py", "feed"): 1, ("batcher.py", "add"): -1},
+    "enrich": {("enrich.py", "write"): 1, ("writer.py", "append"): -1,
+               ("writer.py", "append_counters"): -1},
+    "store": {("writer.py", "append"): 1, ("writer.py", "append_counters"): 1,
+              ("writer.py", "flush"): 1},
+}  # fmt: skip
+
+
+def stage_seconds(stats: pstats.Stats) -> dict[str, float]:
+    """CPU seconds per stage; what is left of the total is receiving and handing over."""
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    out = {stage: 0.0 for stage in STAGES}
+    for (filename, _, function), (_, _, _, cumulative, _) in table.items():
+        for stage, entries in STAGES.items():
+            for (suffix, name), sign in entries.items():
+                ours = "ixcenter/telemetry/" in filename and filename.endswith(f"/{suffix}")
+                if ours and function == name:
+                    out[stage] += sign * cumulative
+                    break
+    total = float(stats.total_tt)  # type: ignore[attr-defined]
+    out["receive, gather, hand-over"] = total - sum(out.values())
+    return out
+
+
+def profile(
+    load: Workload, datagrams: int, sender_cpu: int, workdir: Path, store: str, raw_hours: int
+) -> str:
+    """cProfile (CPU time) of the receive path and the sink of ``store``, in this process."""
+    from ixcenter.config import Settings
+    from ixcenter.registry.db import Registry
     from ixcenter.telemetry.collector import Collector, CountingSink, Endpoint, Pipeline, Protocol
+    from ixcenter.telemetry.enrich import open_sink
+    from ixcenter.telemetry.sink import TelemetrySink
 
     source = workdir / f"{load.protocol}.bin"
     load.write(source)
-    sink = CountingSink()
+    sink: TelemetrySink = CountingSink()
+    registry = None
+    if store == "flow":
+        data = workdir / f"profile-{load.protocol}"
+        mix_registry(data)
+        os.environ.update(store_env(raw_hours))
+        settings = Settings(data_dir=data)
+        registry = Registry(settings.registry_url)
+        sink = open_sink(settings, registry)
     collector = Collector(Pipeline(sink), [Endpoint(Protocol(load.protocol), "127.0.0.1", 0)])
     collector.open()
     port = collector.endpoints[0].port
     sender = subprocess.Popen(["taskset", "-c", str(sender_cpu), sys.executable, "-c", SENDER,
                                str(source), str(port), str(datagrams), "0"],
                               stdout=subprocess.DEVNULL)  # fmt: skip
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     while sender.poll() is None:
         collector.poll(0.1)
     collector.close()
+    close = getattr(sink, "close", None)
+    if callable(close):
+        close()
     profiler.disable()
+    rows = collector.pipeline.batcher.rows_written
+    if registry is not None:
+        registry.close()
+    shares = stage_seconds(pstats.Stats(profiler))
+    total = sum(shares.values()) or 1.0
+    lines = [f"{load.protocol} (--store {store}): {rows:,} rows, {total:.2f} CPU s profiled"]
+    lines.append("| stage | CPU s | share | us per row |")
+    lines.append("|---|---:|---:|---:|")
+    for stage, seconds in shares.items():
+        lines.append(f"| {stage} | {seconds:.2f} | {seconds / total:.0%} | "
+                     f"{seconds / max(rows, 1) * 1e6:.3f} |")  # fmt: skip
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(14)
-    return f"{load.protocol}: {sink.flow_rows:,} rows\n" + out.getvalue()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(16)
+    return "\n".join(lines) + "\n" + out.getvalue()
 
 
 # -- receive methods ----------------------------------------------------------------------
@@ -497,9 +644,14 @@ def main() -> None:
     parser.add_argument("--protocols", default="sflow,ipfix")
     parser.add_argument(
         "--store",
-        choices=["none", "spool"],
-        default="none",
-        help="ixcenter's sink: none (count only) or the placeholder spool",
+        choices=["flow", "none", "spool"],
+        default="flow",
+        help="ixcenter's sink: flow (enrich + flow store, the default), none (decode and count "
+        "only, as --dry-run) or the debugging spool",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="the same as --store none")
+    parser.add_argument(
+        "--raw-hours", type=int, default=6, help="the flow store's raw tier (0: off)"
     )
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--sender-cpu", type=int, default=0)
@@ -510,19 +662,24 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--receive-methods", action="store_true")
     args = parser.parse_args()
+    if args.dry_run:
+        args.store = "none"
 
     protocols = args.protocols.split(",")
     loads = {p: workload(p) for p in protocols}
     print(
         f"# bench_collector {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
-        f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+        f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}, "
+        f"ixcenter --store {args.store}"
+        + (f" (raw tier {args.raw_hours} h)" if args.store == "flow" else "")
     )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(os.environ.get("BENCH_WORKDIR", tmp))
         if args.profile:
             for p in protocols:
-                print(profile(loads[p], args.datagrams, args.sender_cpu, work))
+                print(profile(loads[p], args.datagrams, args.sender_cpu, work, args.store,
+                              args.raw_hours))  # fmt: skip
             return
         if args.receive_methods:
             receive_methods(loads[protocols[0]], args.datagrams, args.sender_cpu, work)
@@ -531,7 +688,9 @@ def main() -> None:
             outcomes = []
             for p in protocols:
                 runs: list[Callable[[int], Ours | Pmacct]] = [
-                    lambda port, p=p: Ours(p, port, args.collector_cpu, work, args.store)
+                    lambda port, p=p: Ours(
+                        p, port, args.collector_cpu, work, args.store, args.raw_hours
+                    )
                 ]
                 if not args.no_peers:
                     runs.append(lambda port, p=p: Pmacct(p, port, args.collector_cpu, work))
@@ -539,6 +698,7 @@ def main() -> None:
                     outcomes.append(measure(make, loads[p], args.datagrams, args.sender_cpu, work))
                     print(f"  {outcomes[-1]}", file=sys.stderr)
             print_table(outcomes, loads)
+            print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         if args.sustained:
             sustained(loads["sflow"] if "sflow" in loads else workload("sflow"), args, work)
 
@@ -554,7 +714,8 @@ def sustained(load: Workload, args: argparse.Namespace, work: Path) -> None:
             with lock:
                 rss.append((elapsed, rss_mib(pid)))
 
-    outcome = measure(lambda port: Ours(load.protocol, port, args.collector_cpu, work, args.store),
+    outcome = measure(lambda port: Ours(load.protocol, port, args.collector_cpu, work, args.store,
+                                        args.raw_hours),
                       load, total, args.sender_cpu, work, rate=rate_dg, on_tick=tick)  # fmt: skip
     print(
         f"\nsustained {load.protocol}: {args.sustained_rate:,.0f} samples/s for "

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bench import bench_collector
 from ixcenter.telemetry.decode import ipfix, sflow
@@ -41,3 +43,29 @@ def test_proc_readings() -> None:
         queued, dropped = bench_collector.socket_state(port)
         assert queued > 0 and dropped == 0
         assert not bench_collector.port_is_free(port)
+
+
+def test_the_store_run_enriches_every_mix_member_and_counts_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ixcenter.config import Settings
+    from ixcenter.registry.db import Registry
+    from ixcenter.telemetry.collector import Pipeline, Protocol
+    from ixcenter.telemetry.collector.sinks import close_sink, open_sink
+
+    bench_collector.mix_registry(tmp_path)
+    for name, value in bench_collector.store_env(6).items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(data_dir=tmp_path)
+    registry = Registry(settings.registry_url)
+    pipeline = Pipeline(open_sink(settings, registry), batch_rows=1000)
+    rows = 0
+    for protocol, distinct in (("sflow", 30), ("ipfix", 40)):
+        load = bench_collector.workload(protocol, distinct=distinct)
+        pipeline.feed(Protocol(protocol), [(d, "192.0.2.1") for d in load.datagrams], 1, 0.0)
+        rows += distinct * load.per_datagram
+    pipeline.finish()
+    close_sink(pipeline.batcher.sink)
+    registry.close()
+    assert pipeline.batcher.rows_written == rows
+    assert bench_collector.count_store(settings.flow_store_path) == (rows, rows, rows)

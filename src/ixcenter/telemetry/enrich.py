@@ -45,8 +45,7 @@ from ixcenter.registry.models import (
 from ixcenter.telemetry.decode.batch import CounterBatch, FlowBatch
 from ixcenter.telemetry.interfaces import InterfaceMap
 from ixcenter.telemetry.store.counters import CounterRates, PortSide
-from ixcenter.telemetry.store.records import SIDES_DTYPE, EnrichedFlows
-from ixcenter.telemetry.store.schema import SIDE_COLUMNS
+from ixcenter.telemetry.store.records import SIDE_DTYPE, EnrichedFlows
 from ixcenter.telemetry.unknown_macs import UnknownMacs
 
 logger = logging.getLogger(__name__)
@@ -57,12 +56,18 @@ _MAC_MASK = np.uint64((1 << MAC_BITS) - 1)
 
 @dataclass(frozen=True, slots=True)
 class EnrichmentTables:
-    """Sorted lookup keys and, per key, the side it stands for (``SIDE_COLUMNS``)."""
+    """Sorted lookup keys and, per key, the side it stands for (``SIDE_COLUMNS``).
+
+    ``values`` holds each distinct side once (row 0: zeros, unknown), so equal sides have equal
+    entries and the store can group rows on the entry alone.
+    """
 
     version: int  # the registry change counter these tables were built at
     keys: NDArray[np.uint64]  # vlan << 48 | mac, sorted
     mac_keys: NDArray[np.uint64]  # mac, sorted: MACs on exactly one port
-    values: NDArray[Any]  # one row per key then per mac_key, after a row 0 of zeros (unknown)
+    key_entry: NDArray[np.intp]  # 1 + position in keys -> row of values (0 -> 0)
+    mac_entry: NDArray[np.intp]  # 1 + position in mac_keys -> row of values (0 -> 0)
+    values: NDArray[Any]  # SIDE_DTYPE, distinct sides after a row 0 of zeros (unknown)
     ports: Mapping[int, PortSide]
 
     @classmethod
@@ -87,15 +92,18 @@ class EnrichmentTables:
         for key in keys:
             first_of_mac.setdefault(key & ((1 << MAC_BITS) - 1), by_key[key])
         macs = sorted(m for m, owners in ports_of_mac.items() if len(owners) == 1)
-        rows = [by_key[k] for k in keys] + [first_of_mac[m] for m in macs]
-        values = np.zeros(len(rows) + 1, _VALUE_DTYPE)
-        for n, (side, asn) in enumerate(rows, start=1):
-            values[n] = (side.org, asn, side.port, side.node, side.center)
+        distinct: dict[tuple[int, ...], int] = {(0, 0, 0, 0, 0): 0}
+        entry = [
+            distinct.setdefault((side.org, asn, side.port, side.node, side.center), len(distinct))
+            for side, asn in [by_key[k] for k in keys] + [first_of_mac[m] for m in macs]
+        ]
         return cls(
             version=version,
             keys=np.array(keys, np.uint64),
             mac_keys=np.array(macs, np.uint64),
-            values=values,
+            key_entry=np.array([0, *entry[: len(keys)]], np.intp),
+            mac_entry=np.array([0, *entry[len(keys) :]], np.intp),
+            values=np.array(list(distinct), SIDE_DTYPE),
             ports=dict(ports),
         )
 
@@ -144,46 +152,45 @@ class EnrichmentTables:
         return cls.build(version, entries, ports)
 
 
-_VALUE_DTYPE = np.dtype(
-    [("org", "<i4"), ("asn", "<u4"), ("port", "<i4"), ("node", "<i4"), ("center", "<i4")]
-)
-
-
 def registry_version(session: Session) -> int:
     """The registry's change counter: the newest audit-log id (0 for an empty registry)."""
     return int(session.scalar(select(func.max(AuditEntry.id))) or 0)
 
 
-def _find(sorted_keys: NDArray[np.uint64], wanted: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """Index of each wanted key in ``sorted_keys``, or -1."""
+def _find(sorted_keys: NDArray[np.uint64], wanted: NDArray[np.uint64]) -> NDArray[np.intp]:
+    """Index of each wanted key in ``sorted_keys`` plus 1, or 0 where it is not there."""
     if not len(sorted_keys):
-        return np.full(len(wanted), -1, np.int64)
+        return np.zeros(len(wanted), np.intp)
     at = np.searchsorted(sorted_keys, wanted)
-    at = np.minimum(at, len(sorted_keys) - 1)
-    return np.where(sorted_keys[at] == wanted, at, -1).astype(np.int64)
+    np.minimum(at, len(sorted_keys) - 1, out=at)
+    hit = sorted_keys[at] == wanted
+    at += 1
+    at *= hit
+    return at
 
 
-def lookup(tables: EnrichmentTables, vlan: NDArray[Any], mac: NDArray[Any]) -> NDArray[np.int64]:
+def lookup(tables: EnrichmentTables, vlan: NDArray[Any], mac: NDArray[Any]) -> NDArray[np.intp]:
     """Row of ``tables.values`` for each (vlan, mac): 0 when unknown."""
-    mac = mac.astype(np.uint64) & _MAC_MASK
-    keys = (vlan.astype(np.uint64) << np.uint64(MAC_BITS)) | mac
-    found = _find(tables.keys, keys)
-    entry = np.where(found >= 0, found + 1, 0)
-    missing = np.flatnonzero(found < 0)
-    if len(missing):
-        by_mac = _find(tables.mac_keys, mac[missing])
-        entry[missing] = np.where(by_mac >= 0, by_mac + 1 + len(tables.keys), 0)
+    return _lookup(tables, vlan.astype(np.uint64) << np.uint64(MAC_BITS), mac)
+
+
+def _lookup(
+    tables: EnrichmentTables, vlan_bits: NDArray[np.uint64], mac: NDArray[Any]
+) -> NDArray[np.intp]:
+    mac = mac.astype(np.uint64, copy=False) & _MAC_MASK
+    entry = tables.key_entry[_find(tables.keys, vlan_bits | mac)]
+    missing = np.flatnonzero(entry == 0)
+    if len(missing) and len(tables.mac_keys):
+        entry[missing] = tables.mac_entry[_find(tables.mac_keys, mac[missing])]
     return entry
 
 
 def enrich(tables: EnrichmentTables, flows: FlowBatch) -> EnrichedFlows:
-    """The source and destination side of every row of ``flows``."""
-    sides = np.zeros(len(flows), SIDES_DTYPE)
-    for side in ("src", "dst"):
-        found = tables.values[lookup(tables, flows["vlan"], flows[f"{side}_mac"])]
-        for column in SIDE_COLUMNS:
-            sides[f"{side}_{column}"] = found[column]
-    return EnrichedFlows(flows, sides)
+    """The source and destination side of every row of ``flows`` (two look-ups, no copies)."""
+    vlan_bits = flows["vlan"].astype(np.uint64) << np.uint64(MAC_BITS)
+    src = _lookup(tables, vlan_bits, flows["src_mac"])
+    dst = _lookup(tables, vlan_bits, flows["dst_mac"])
+    return EnrichedFlows(flows, tables.values, src, dst)
 
 
 class TablesSource(Protocol):
@@ -253,14 +260,17 @@ class FlowStore(Protocol):
 
     def maintain(self) -> object: ...
 
+    def start_maintenance(self, every_s: float) -> None: ...
+
     def close(self) -> None: ...
 
 
 class EnrichingSink:
     """A ``TelemetrySink``: enrich each batch, then write it to ``store``.
 
-    ``flush()`` also runs the store's maintenance (rollups, merges, expiry) when
-    ``maintain_every_s`` has passed since the last run.
+    The store's maintenance (rollups, merges, expiry) runs every ``maintain_every_s`` seconds in
+    the store's background thread, off the receive path; with ``background=False`` it runs
+    inside ``flush()`` instead, once that much time has passed.
     """
 
     def __init__(
@@ -271,6 +281,7 @@ class EnrichingSink:
         clock: Clock | None = None,
         maintain_every_s: float = 60.0,
         interfaces: Mapping[tuple[str, int], int] | None = None,
+        background: bool = True,
     ) -> None:
         self.source = FixedTables(source) if isinstance(source, EnrichmentTables) else source
         self.store = store
@@ -287,6 +298,9 @@ class EnrichingSink:
         self._unknown_changed = False
         if hasattr(store, "state_provider"):
             store.state_provider = self.state
+        self.background = background
+        if background:
+            store.start_maintenance(maintain_every_s)
 
     def write(self, flows: FlowBatch, counters: CounterBatch) -> None:
         tables = self.source.tables()
@@ -312,7 +326,7 @@ class EnrichingSink:
             self.store.set_unknown_macs(self.unknown.table())
             self._unknown_changed = False
         self.store.flush()
-        if self.clock.now() - self._maintained >= self.maintain_every:
+        if not self.background and self.clock.now() - self._maintained >= self.maintain_every:
             self._maintained = self.clock.now()
             self.store.maintain()
 

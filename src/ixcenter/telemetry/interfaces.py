@@ -34,21 +34,29 @@ class InterfaceMap:
         self._votes: dict[tuple[str, int], dict[int, int]] = {}
 
     def learn(self, enriched: EnrichedFlows) -> None:
-        rows, sides = enriched.flows.rows, enriched.sides
+        rows = enriched.flows.rows
         if not len(rows) or not enriched.flows.exporters:
             return
         step = max(1, len(rows) // self.sample)
         exporters = enriched.flows.exporters
         for side, column in (("src", "in_if"), ("dst", "out_if")):
-            port = sides[f"{side}_port"][::step].astype(np.int64)
+            entries = enriched.src if side == "src" else enriched.dst
+            port = enriched.table["port"][entries[::step]].astype(np.int64)
             ifx = rows[column][::step].astype(np.int64)
             exp = rows["exporter"][::step].astype(np.int64)
             ok = (port > 0) & (ifx > 0) & (ifx < _SPECIAL_IF)
             if not ok.any():
                 continue
-            stacked = np.stack([exp[ok], ifx[ok], port[ok]], axis=1)
-            unique, counts = np.unique(stacked, axis=0, return_counts=True)
-            for (e, i, p), c in zip(unique.tolist(), counts.tolist(), strict=True):
+            exp, ifx, port = exp[ok], ifx[ok], port[ok]
+            order = np.lexsort((port, ifx, exp))
+            exp, ifx, port = exp[order], ifx[order], port[order]
+            new = np.ones(len(order), bool)
+            new[1:] = (exp[1:] != exp[:-1]) | (ifx[1:] != ifx[:-1]) | (port[1:] != port[:-1])
+            starts = np.flatnonzero(new)
+            counts = np.diff(np.append(starts, len(order)))
+            groups = zip(exp[starts].tolist(), ifx[starts].tolist(), port[starts].tolist(),
+                         counts.tolist(), strict=True)  # fmt: skip
+            for e, i, p, c in groups:
                 votes = self._votes.setdefault((exporters[e], i), {})
                 votes[p] = votes.get(p, 0) + c
                 if votes[p] > _DECAY_AT:

@@ -36,9 +36,10 @@ class UnknownMacs:
 
     def observe(self, enriched: EnrichedFlows) -> bool:
         """Record the unknown MACs of a batch; True if anything was recorded."""
-        rows, sides = enriched.flows.rows, enriched.sides
-        src = np.flatnonzero(sides["src_port"] == 0)
-        dst = np.flatnonzero((sides["dst_port"] == 0) & ((rows["dst_mac"] & _MULTICAST) == 0))
+        rows = enriched.flows.rows
+        unknown = enriched.table["port"] == 0  # per side entry
+        src = np.flatnonzero(unknown[enriched.src])
+        dst = np.flatnonzero(unknown[enriched.dst] & ((rows["dst_mac"] & _MULTICAST) == 0))
         if not len(src) and not len(dst):
             return False
         pick = np.concatenate([src, dst])

@@ -28,7 +28,7 @@ def _batch(n: int) -> EnrichedFlows:
     sides = empty_sides(ROWS)
     sides["src_org"], sides["dst_org"] = 1 + n % 3, 4
     sides["src_port"], sides["dst_port"] = 10 + n % 3, 40
-    return EnrichedFlows(FlowBatch(rows, ["192.0.2.1"]), sides)
+    return EnrichedFlows.from_sides(FlowBatch(rows, ["192.0.2.1"]), sides)
 
 
 def _writer(directory: str, started: multiprocessing.synchronize.Event) -> None:

@@ -39,7 +39,9 @@ def _store(
     registry: Registry, directory: Path, clock: FixedClock, **options: object
 ) -> tuple[FlowStoreWriter, EnrichingSink]:
     writer = FlowStoreWriter(directory, StoreOptions(**options), clock)  # type: ignore[arg-type]
-    sink = EnrichingSink(RegistryWatch(registry, clock), writer, clock=clock, maintain_every_s=1e9)
+    sink = EnrichingSink(
+        RegistryWatch(registry, clock), writer, clock=clock, maintain_every_s=1e9, background=False
+    )
     return writer, sink
 
 

@@ -5,6 +5,11 @@ each such batch to the store on its own would make many tiny writes. The ``Batch
 until ``max_rows`` flow rows wait or the oldest waiting row is ``max_delay`` seconds old, then
 writes them as one batch and flushes the sink, so what was written is durable. Time is passed
 in by the caller (a monotonic clock reading), so the policy is tested without sleeping.
+
+With ``flush_each=False`` a hand-over for ``max_rows`` only writes; the sink is flushed once the
+oldest row written since its last flush is ``max_delay`` old (or at ``hand_over``). No row waits
+longer for durability than before, and a busy collector makes one set of store files per
+``max_delay`` instead of one per ``max_rows``.
 """
 
 from __future__ import annotations
@@ -22,12 +27,21 @@ _B = TypeVar("_B", FlowBatch, CounterBatch)
 
 
 class Batcher:
-    def __init__(self, sink: TelemetrySink, max_rows: int = 65536, max_delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        sink: TelemetrySink,
+        max_rows: int = 65536,
+        max_delay: float = 1.0,
+        *,
+        flush_each: bool = True,
+    ) -> None:
         if max_rows < 1 or max_delay < 0:
             raise ValueError("max_rows must be positive and max_delay not negative")
         self.sink = sink
         self.max_rows = max_rows
         self.max_delay = max_delay
+        self.flush_each = flush_each
+        self._unflushed: float | None = None  # when the oldest row written, not flushed, came
         self._flows: list[FlowBatch] = []
         self._counters: list[CounterBatch] = []
         self._pending = 0
@@ -56,18 +70,27 @@ class Batcher:
         if self._since is None:
             self._since = now
         if self._pending >= self.max_rows:
-            self.hand_over()
+            if self.flush_each:
+                self.hand_over()
+            else:
+                self._write()
             return True
         return False
 
+    def _oldest(self) -> float | None:
+        times = [t for t in (self._since, self._unflushed) if t is not None]
+        return min(times) if times else None
+
     def due(self, now: float) -> bool:
-        return self._since is not None and now - self._since >= self.max_delay
+        oldest = self._oldest()
+        return oldest is not None and now - oldest >= self.max_delay
 
     def seconds_left(self, now: float) -> float | None:
-        """How long until the waiting rows are due (None if nothing waits)."""
-        if self._since is None:
+        """How long until the waiting (or unflushed) rows are due (None if nothing waits)."""
+        oldest = self._oldest()
+        if oldest is None:
             return None
-        return max(0.0, self._since + self.max_delay - now)
+        return max(0.0, oldest + self.max_delay - now)
 
     def hand_over_if_due(self, now: float) -> bool:
         if self.due(now):
@@ -77,15 +100,23 @@ class Batcher:
 
     def hand_over(self) -> None:
         """Write everything waiting as one batch and flush the sink."""
+        if self._since is not None:
+            self._write()
+        if self._unflushed is not None:
+            self._unflushed = None
+            self.sink.flush()
+
+    def _write(self) -> None:
         if self._since is None:
             return
+        if self._unflushed is None:
+            self._unflushed = self._since
         flows = _one(self._flows, FlowBatch)
         counters = _one(self._counters, CounterBatch)
         self._flows, self._counters = [], []
         self._pending = 0
         self._since = None
         self.sink.write(flows, counters)
-        self.sink.flush()
         self.rows_written += len(flows)
         self.counter_rows_written += len(counters)
         self.batches_written += 1

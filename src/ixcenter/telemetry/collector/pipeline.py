@@ -3,8 +3,10 @@
 The socket loop (``service.Collector``) and the capture import (``capture.import_capture``)
 both feed a ``Pipeline`` lists of ``(payload, exporter address)`` pairs per protocol. Each list is
 decoded in one ``decode_many`` call (no per-sample Python objects), its counts are added to the
-``Accounting``, and its rows go to the ``Batcher``. Templates live in the ``TemplateStore``'s
-caches, which the IPFIX and NetFlow v9 decoders share with it.
+``Accounting``, and its rows go to the ``Batcher``, which writes them to the sink every
+``batch_rows`` rows and flushes it once the oldest unflushed row is ``batch_seconds`` old.
+Templates live in the ``TemplateStore``'s caches, which the IPFIX and NetFlow v9 decoders share
+with it.
 """
 
 from __future__ import annotations
@@ -57,7 +59,10 @@ class Pipeline:
         batch_rows: int = 65536,
         batch_seconds: float = 1.0,
         max_exporters: int = 10_000,
+        flush_each: bool = False,
     ) -> None:
+        """``flush_each``: flush the sink at every hand-over, not only once ``batch_seconds``
+        have passed since the oldest row it has not flushed (see ``collector.batcher``)."""
         self.templates = templates if templates is not None else TemplateStore(None)
         self.decoders: dict[Protocol, Decoder] = {
             Protocol.SFLOW: SflowDecoder(),
@@ -65,7 +70,7 @@ class Pipeline:
             Protocol.NETFLOW9: Netflow9Decoder(self.templates.netflow9),
         }
         self.accounting = Accounting(max_exporters)
-        self.batcher = Batcher(sink, batch_rows, batch_seconds)
+        self.batcher = Batcher(sink, batch_rows, batch_seconds, flush_each=flush_each)
         self._template_check = 0.0
 
     def feed(

@@ -130,8 +130,9 @@ def write(directory: Path, manifest: Manifest) -> None:
     """Make ``manifest`` the store's current one, durably and atomically."""
     target = directory / MANIFEST
     temporary = directory / f".{MANIFEST}.{os.getpid()}.tmp"
+    text = json.dumps(manifest.as_json(), separators=(",", ":"))  # the C encoder: fast
     with temporary.open("w", encoding="utf-8") as out:
-        json.dump(manifest.as_json(), out, separators=(",", ":"))
+        out.write(text)
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, target)
@@ -140,6 +141,13 @@ def write(directory: Path, manifest: Manifest) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def with_next_part(manifest: Manifest, next_part: int) -> Manifest:
+    """``manifest`` with the writer's next part number (unchanged if it has it already)."""
+    if manifest.next_part == next_part:
+        return manifest
+    return replace(manifest, next_part=next_part)
 
 
 def collect_retired(directory: Path, manifest: Manifest, now: float) -> Manifest:

@@ -1,13 +1,18 @@
 """The one process that writes a flow store: buffers rows, flushes parts, runs maintenance.
 
 ``FlowStoreWriter(directory)`` takes an exclusive lock on the directory (a second writer gets a
-``ConfigurationError``; readers need no lock). Rows are buffered in memory; ``flush()`` writes
-the raw rows and their 1-minute aggregates (and the counter buckets, the unknown-MAC table and
-the writer's state) as new Parquet parts, then publishes them with one manifest swap.
-``maintain()`` rolls up, merges and expires (``store.maintenance``).
+``ConfigurationError``; readers need no lock). ``append`` keeps each batch's raw rows (as Arrow,
+if the raw tier is kept) and its 1-minute aggregate (``store.minutes``, numpy); ``flush()``
+writes them (and the counter buckets, the unknown-MAC table and the writer's state) as new
+Parquet parts, then publishes them with one manifest swap. A flush that returned is durable.
 
-Late rows (older than a tier's rollup watermark) are summed into the rolled-up tiers too as
-they are flushed, so every tier always equals the 1-minute tier over what it covers.
+Maintenance (``store.maintenance``: rollups, merges, expiry) runs either in ``maintain()`` or,
+after ``start_maintenance(every_s)``, in a background thread that never holds up ``flush``: it
+works on a snapshot of the manifest and takes the manifest lock only to publish its result onto
+the manifest as it is by then. Rows flushed meanwhile into buckets whose rollup it just moved
+past are summed into those tiers at that moment (``_catch_up``), and late rows (older than a
+tier's watermark) are summed into the rolled-up tiers as they are flushed, so every tier always
+equals the 1-minute tier over what it covers.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +33,9 @@ import pyarrow.parquet as pq
 
 from ixcenter.core.clock import Clock, SystemClock
 from ixcenter.core.errors import ConfigurationError
-from ixcenter.telemetry.store import aggregate, maintenance
+from ixcenter.telemetry.store import aggregate, maintenance, minutes
 from ixcenter.telemetry.store import manifest as manifests
-from ixcenter.telemetry.store.files import Compression, PartWriter
+from ixcenter.telemetry.store.files import Compression, PartNumbers, PartWriter
 from ixcenter.telemetry.store.manifest import DataFile, Manifest
 from ixcenter.telemetry.store.records import EnrichedFlows
 from ixcenter.telemetry.store.schema import (
@@ -55,7 +62,8 @@ class StoreOptions:
     settle_s: int = 180  # how long after a bucket ends its rollup waits for late rows
     max_open_parts: int = 64  # merge an open partition once it has this many parts
     flush_rows: int = 2_000_000  # flush by itself when this many rows are buffered
-    compression: Compression = "zstd"
+    compression: Compression = "zstd"  # the aggregate tiers
+    raw_compression: Compression = "lz4"  # the raw tier (written at the collector's rate)
     threads: int = 1
 
     def retention_of(self, tier: str) -> int:
@@ -75,15 +83,23 @@ class FlowStoreWriter:
         self.options = options or StoreOptions()
         self.clock: Clock = clock or SystemClock()
         directory.mkdir(parents=True, exist_ok=True)
-        self._lock = _take_lock(directory / LOCK)
+        self._lock_fd = _take_lock(directory / LOCK)
         self.manifest = manifests.read(directory)
         self._remove_orphans()
+        self._numbers = PartNumbers(self.manifest.next_part)
         self._con = duckdb.connect(":memory:", config={"threads": self.options.threads})
+        self._keep_raw = self.options.retention_of(RAW.name) > 0
         self._raw: list[pa.Table] = []
-        self._raw_rows = 0
+        self._minutes: list[pa.Table] = []
+        self._rows = 0
         self._counters: list[pa.Table] = []
         self._unknown: pa.Table | None = None
         self.state_provider: Callable[[], dict[str, Any]] | None = None
+        self._manifest_lock = threading.Lock()  # publishing (flush, maintenance commit)
+        self._maintenance_lock = threading.Lock()  # one maintenance run at a time
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_report: maintenance.Report | None = None
 
     @property
     def state(self) -> dict[str, Any]:
@@ -93,9 +109,11 @@ class FlowStoreWriter:
     def append(self, flows: EnrichedFlows) -> None:
         if not len(flows):
             return
-        self._raw.append(flows.to_arrow())
-        self._raw_rows += len(flows)
-        if self._raw_rows >= self.options.flush_rows:
+        if self._keep_raw:
+            self._raw.append(flows.to_arrow())
+        self._minutes.append(minutes.minute_rows(flows))
+        self._rows += len(flows)
+        if self._rows >= self.options.flush_rows:
             self.flush()
 
     def append_counters(self, rows: pa.Table) -> None:
@@ -113,29 +131,38 @@ class FlowStoreWriter:
         self._unknown = table
 
     def flush(self) -> None:
-        """Write everything buffered and publish it to readers with one manifest swap."""
-        now = self.clock.now().timestamp()
-        parts = PartWriter(self.directory, self.manifest.next_part, self.options.compression)
+        """Write everything buffered and publish it to readers with one manifest swap.
+
+        When it returns, what was appended is durable; when it raises, nothing of it is listed
+        (and the parts it wrote are deleted).
+        """
+        parts = self._parts()
+        try:
+            self._flush(parts)
+        except BaseException:
+            parts.discard(self._listed())
+            raise
+
+    def _flush(self, parts: PartWriter) -> None:
         added: list[DataFile] = []
-        if self._raw:
-            raw = pa.concat_tables(self._raw)
-            self._raw, self._raw_rows = [], 0
-            if self.options.retention_of(RAW.name) > 0:
-                added += parts.write(RAW, raw)
-            minutes = self._sql(aggregate.minutes_from_raw("buffer"), FLOWS_SCHEMA, buffer=raw)
-            added += parts.write(FLOWS_1M, minutes)
-            added += self._late_rows(parts, minutes)
+        one_minute: pa.Table | None = None
+        if self._minutes:
+            if self._raw:
+                added += parts.write(RAW, pa.concat_tables(self._raw))
+            one_minute = pa.concat_tables(self._minutes)
+            if len(self._minutes) > 1 and one_minute.num_rows * 8 <= self._rows:
+                # few keys: one row per key; many keys: summing again costs more than it saves
+                # (merges sum equal keys later)
+                one_minute = minutes.rollup(one_minute, FLOWS_1M.grain)
+            added += parts.write(FLOWS_1M, one_minute)
+            self._raw, self._minutes, self._rows = [], [], 0
         if self._counters:
-            counters = pa.concat_tables(self._counters)
+            added += parts.write(COUNTERS_5M, pa.concat_tables(self._counters))
             self._counters = []
-            added += parts.write(COUNTERS_5M, counters)
         changes: dict[str, Any] = {}
         removed: list[DataFile] = []
         if self._unknown is not None:
-            relative = f"unknown_macs/unknown-{parts.next_part:09d}.parquet"
-            parts.next_part += 1
-            parts.write_table(relative, self._unknown)
-            changes["unknown_macs"] = relative
+            changes["unknown_macs"] = parts.write_table("unknown_macs/unknown", self._unknown)
             if self.manifest.unknown_macs:
                 old = self.manifest.unknown_macs
                 removed.append(DataFile("unknown_macs", old, 0, 0, 0, 0))
@@ -144,54 +171,119 @@ class FlowStoreWriter:
             changes["state"] = self.state_provider()
         if not added and not changes:
             return
-        self._publish(
-            self.manifest.changed(
-                add=added, remove=removed, now=now, next_part=parts.next_part, **changes
-            )
-        )
+        with self._manifest_lock:
+            if one_minute is not None:
+                added += self._late_rows(parts, one_minute, self.manifest.complete_until)
+            now = self.clock.now().timestamp()
+            self._publish(self.manifest.changed(add=added, remove=removed, now=now, **changes))
 
-    def _late_rows(self, parts: PartWriter, minutes: pa.Table) -> list[DataFile]:
+    def _late_rows(
+        self, parts: PartWriter, one_minute: pa.Table, watermarks: Mapping[str, int]
+    ) -> list[DataFile]:
         """Rows for buckets already rolled up go into those tiers as well."""
         out: list[DataFile] = []
         for tier, _source in ROLLUPS:
-            until = self.manifest.complete_until.get(tier.name)
+            until = watermarks.get(tier.name)
             if until is None:
                 continue
-            late = self._sql(
-                aggregate.flows_rollup("buffer", tier.grain, f"ts < {int(until)}"),
-                FLOWS_SCHEMA,
-                buffer=minutes,
-            )
+            late = minutes.rollup(one_minute, tier.grain, before=until)
             if late.num_rows:
                 logger.info("flow store: %d late rows into %s", late.num_rows, tier.name)
             out += parts.write(tier, late)
         return out
 
     def maintain(self) -> maintenance.Report:
-        """Roll up closed buckets, merge parts, drop what is past retention."""
+        """Flush, then roll up closed buckets, merge parts, drop what is past retention."""
         self.flush()
-        now = int(self.clock.now().timestamp())
-        parts = PartWriter(self.directory, self.manifest.next_part, self.options.compression)
-        job = maintenance.Maintenance(self.directory, self._con, parts, self.options, now)
-        report, updated = job.run(self.manifest)
-        if updated is not self.manifest:
-            self._publish(replace(updated, next_part=parts.next_part))
-        collected = manifests.collect_retired(self.directory, self.manifest, now)
-        if collected is not self.manifest:
-            self._publish(collected)
-        return report
+        return self._maintain()
 
-    def _sql(self, query: str, schema: pa.Schema, **tables: pa.Table) -> pa.Table:
-        for name, table in tables.items():
-            self._con.register(name, table)
-        try:
-            result: pa.Table = self._con.sql(query).to_arrow_table()
-        finally:
-            for name in tables:
-                self._con.unregister(name)
-        return result.select(schema.names).cast(schema)
+    def start_maintenance(self, every_s: float) -> None:
+        """Run maintenance every ``every_s`` seconds in a background thread until ``close``."""
+        if self._thread is not None:
+            return
+
+        stop, ref = self._stop, weakref.ref(self)  # the thread must not keep the writer alive
+
+        def loop() -> None:
+            while not stop.wait(every_s):
+                writer = ref()
+                if writer is None:
+                    return
+                try:
+                    writer._maintain()
+                except Exception:
+                    logger.exception("flow store %s: maintenance failed", writer.directory)
+                del writer
+
+        self._thread = threading.Thread(target=loop, name="flow-store-maintenance", daemon=True)
+        self._thread.start()
+
+    def _maintain(self) -> maintenance.Report:
+        with self._maintenance_lock:
+            with self._manifest_lock:
+                snapshot = self.manifest
+            now = int(self.clock.now().timestamp())
+            parts = self._parts()
+            try:
+                report, _ = self._run_job(parts, snapshot, now)
+            except BaseException:
+                parts.discard(self._listed())  # written but never listed: not data
+                raise
+            self.last_report = report
+            return report
+
+    def _run_job(
+        self, parts: PartWriter, snapshot: Manifest, now: int
+    ) -> tuple[maintenance.Report, Manifest]:
+        job = maintenance.Maintenance(self.directory, self._con, parts, self.options, now)
+        report, updated = job.run(snapshot)
+        with self._manifest_lock:
+            current = self.manifest
+            if updated is not snapshot:
+                before = {f.path for f in snapshot.files}
+                after = {f.path for f in updated.files}
+                added = [f for f in updated.files if f.path not in before]
+                added += self._catch_up(parts, snapshot, current, updated.complete_until)
+                removed = [f for f in snapshot.files if f.path not in after]
+                current = current.changed(add=added, remove=removed, now=now,
+                                          complete_until=dict(updated.complete_until))  # fmt: skip
+                self._publish(current)
+            collected = manifests.collect_retired(self.directory, current, now)
+            if collected is not current:
+                self._publish(collected)
+        return report, updated
+
+    def _catch_up(
+        self, parts: PartWriter, snapshot: Manifest, current: Manifest, moved: Mapping[str, int]
+    ) -> list[DataFile]:
+        """1-minute rows flushed while the job ran, in buckets its rollups moved past."""
+        known = {f.path for f in snapshot.files}
+        fresh = [f for f in current.tier_files(FLOWS_1M.name) if f.path not in known]
+        out: list[DataFile] = []
+        for tier, _source in ROLLUPS:
+            start = snapshot.complete_until.get(tier.name, -(2**62))
+            end = moved.get(tier.name, start)
+            files = [f for f in fresh if f.ts_max >= start and f.ts_min < end]
+            if end <= start or not files:
+                continue
+            relation = aggregate.parquet([str(self.directory / f.path) for f in files])
+            query = aggregate.flows_rollup(relation, tier.grain, f"ts >= {start} AND ts < {end}")
+            table = self._con.sql(query).to_arrow_table().select(FLOWS_SCHEMA.names)
+            out += parts.write(tier, table.cast(FLOWS_SCHEMA))
+        return out
+
+    def _listed(self) -> set[str]:
+        listed = {f.path for f in self.manifest.files}
+        if self.manifest.unknown_macs:
+            listed.add(self.manifest.unknown_macs)
+        return listed
+
+    def _parts(self) -> PartWriter:
+        o = self.options
+        return PartWriter(self.directory, self._numbers, o.compression, o.raw_compression)
 
     def _publish(self, manifest: Manifest) -> None:
+        manifest = manifests.with_next_part(manifest, self._numbers.next)
         manifests.write(self.directory, manifest)
         self.manifest = manifest
 
@@ -208,12 +300,16 @@ class FlowStoreWriter:
                     path.unlink()
 
     def close(self) -> None:
-        """Flush and release the directory."""
+        """Stop the maintenance thread, flush and release the directory."""
         try:
+            if self._thread is not None:
+                self._stop.set()
+                self._thread.join()
+                self._thread = None
             self.flush()
         finally:
             self._con.close()
-            os.close(self._lock)
+            os.close(self._lock_fd)
 
     def __enter__(self) -> FlowStoreWriter:
         return self
