@@ -7,6 +7,8 @@ Values come from arguments, then ``IXC_*`` environment variables, then defaults:
                        Production: ``postgresql+psycopg://user:pass@host/db``
     IXC_COLLECTOR_BIND, IXC_SFLOW_PORT, IXC_IPFIX_PORT, IXC_NETFLOW9_PORT
                        where ``ixc flows collect`` listens (default ``::`` and 6343, 4739, 2055)
+    IXC_COLLECTOR_DECODE_BATCH
+                       datagrams the collector gathers before decoding them at once (256)
     IXC_FLOW_DIR       the flow store (default ``flows`` in the data dir)
     IXC_FLOW_RETENTION_RAW_HOURS, IXC_FLOW_RETENTION_1M_DAYS, ..._5M_DAYS, ..._1H_DAYS, ..._1D_DAYS,
     IXC_COUNTER_RETENTION_5M_DAYS
@@ -46,6 +48,7 @@ class Settings(BaseSettings):
     collector_receive_buffer: int = 32 * 1024 * 1024  # bytes per socket (SO_RCVBUF)
     collector_batch_rows: int = 65536  # rows are handed to the sink after this many ...
     collector_batch_ms: int = 1000  # ... or after this many milliseconds
+    collector_decode_batch: int = Field(default=256, ge=1)  # datagrams decoded at once
     collector_sink: Literal["store", "spool"] = "store"  # spool: raw rows, for debugging
     collector_templates: Path | None = None  # default: <data dir>/collector/templates.json
     # flow store (``telemetry.store``): where, and how long each tier is kept

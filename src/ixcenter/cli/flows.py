@@ -110,6 +110,7 @@ def collect(
         pipeline,
         endpoints_from(settings, protocols),
         receive_buffer=settings.collector_receive_buffer,
+        decode_batch=settings.collector_decode_batch,
     )
     say = _status_printer(as_json)
 
