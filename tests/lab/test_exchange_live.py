@@ -30,7 +30,7 @@ from ixcenter.registry import demo_data
 from ixcenter.registry.db import Registry
 from ixcenter.routing.control.model import RouteSet
 from ixcenter.routing.looking_glass import LookingGlass
-from ixcenter.telemetry.analytics.traffic import traffic_matrix
+from ixcenter.telemetry.analytics.traffic import center_traffic, traffic_matrix
 from ixcenter.telemetry.analytics.window import Window
 from ixcenter.telemetry.store import open_reader
 from tests.lab.livelab import require_namespaces
@@ -150,8 +150,26 @@ def _check_alive(registry: Registry, settings: Settings, state: ExchangeState) -
     same_lan = {
         (orgs[a], orgs[b]) for c in state.centers for a in c.members for b in c.members if a != b
     }
-    assert pairs <= same_lan, pairs - same_lan  # only members that share a LAN exchange traffic
+    node_of = {p.key: exchange.member_node(p) for p in blueprint.routers}
+    private = {
+        (orgs[node_of[a]], orgs[node_of[b]])
+        for ic in blueprint.interconnects for a in ic.routers for b in ic.routers if a != b
+    }  # fmt: skip
+    allowed = same_lan | private
+    assert pairs <= allowed, pairs - allowed  # only members sharing a LAN or an interconnect
     assert len(pairs) >= 2
+    # an interconnect between the two centers carries traffic over their long-distance link
+    centers = {p.center for ic in blueprint.interconnects for p in blueprint.routers
+               if p.key in ic.routers}  # fmt: skip
+    assert len(centers) == 2, "the demo registry has no interconnect across centers"
+
+    def between_centers() -> list[object]:
+        end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+        with open_reader(settings) as reader:
+            return [c for c in center_traffic(reader, Window(end - dt.timedelta(minutes=30), end))
+                    if c.bytes > 0]  # fmt: skip
+
+    assert len(wait("traffic between the centers", between_centers)) == 2  # both directions
     # the portal's overview shows it alive: sessions up, the mistakes filtered, traffic drawn
     page = TestClient(create_app(registry, settings)).get("/")
     assert page.status_code == 200

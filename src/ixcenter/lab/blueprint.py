@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ixcenter.core.errors import NotFound
+from ixcenter.core.kinds import ServiceStatus
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import (
     ExchangeCenter,
@@ -33,6 +34,7 @@ from ixcenter.registry.models import (
     MemberAsn,
     Node,
     Port,
+    Service,
     Switch,
 )
 from ixcenter.routing.policy.inputs import MemberRouter, read_inputs, route_server_purposes
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 ROUTE_FACTOR = 1.4  # fibre route length / great-circle distance (as the demo data)
 KM_PER_MS = 200.0  # light in fibre
 SERVERS = ("rs1", "rs2")
+MAX_INTERCONNECTS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class RouterPlace:
     site: str  # node code
     mac: str | None
     speed_mbps: int
+    port_id: int = 0
 
     @property
     def key(self) -> str:
@@ -105,9 +109,20 @@ class LinkPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class InterconnectPlan:
+    """A private interconnect (a VLAN joining member ports) between routers the lab emulates."""
+
+    name: str
+    kind: str
+    vlan: int
+    routers: tuple[str, ...]  # RouterPlace.key, one per port
+
+
+@dataclass(frozen=True, slots=True)
 class Blueprint:
     centers: tuple[CenterPlan, ...]
     links: tuple[LinkPlan, ...]
+    interconnects: tuple[InterconnectPlan, ...] = ()
 
     @property
     def routers(self) -> tuple[RouterPlace, ...]:
@@ -146,7 +161,31 @@ def read_blueprint(
             for link in session.scalars(select(LongDistanceLink).order_by(LongDistanceLink.name))
             if link.b_exchange is not None and {link.a_exchange.code, link.b_exchange.code} <= codes
         ]
-    return Blueprint(tuple(plans), tuple(links))
+        interconnects = _interconnects(session, plans)
+    return Blueprint(tuple(plans), tuple(links), interconnects)
+
+
+def _interconnects(session: Session, plans: list[CenterPlan]) -> tuple[InterconnectPlan, ...]:
+    """Active private interconnects with at least two ports on emulated routers, those that
+    join different centers first; at most ``MAX_INTERCONNECTS``."""
+    by_port = {p.port_id: p for c in plans for p in c.routers}
+    found = []
+    query = (
+        select(Service)
+        .where(Service.lan_id.is_(None), Service.status == ServiceStatus.ACTIVE)
+        .options(joinedload(Service.endpoints))
+        .order_by(Service.id)
+    )
+    for service in session.scalars(query).unique():
+        places = [by_port[e.port_id] for e in service.endpoints if e.port_id in by_port]
+        if len({p.key for p in places}) < 2:
+            continue
+        vlan = service.endpoints[0].vlan
+        keys = tuple(dict.fromkeys(p.key for p in places))
+        found.append((len({p.center for p in places}) < 2, service.id,
+                      InterconnectPlan(service.name, service.kind.value, vlan, keys)))  # fmt: skip
+    found.sort(key=lambda item: (item[0], item[1]))
+    return tuple(plan for *_, plan in found[:MAX_INTERCONNECTS])
 
 
 def _center(session: Session, center: ExchangeCenter, limit: int | None) -> CenterPlan:
@@ -211,6 +250,8 @@ def _places(
         node: Node = port.switch.node
         macs = [m.mac for m in port.macs] or [m.mac for p in port.lag_members for m in p.macs]
         places.append(
-            RouterPlace(router, center.code, node.code, macs[0] if macs else None, port.speed_mbps)
+            RouterPlace(
+                router, center.code, node.code, macs[0] if macs else None, port.speed_mbps, port.id
+            )
         )
     return places

@@ -39,7 +39,7 @@ from typing import Any
 from ixcenter.config import Settings
 from ixcenter.core.clock import SystemClock
 from ixcenter.core.errors import ConfigurationError, NotFound
-from ixcenter.lab import exporters, netns, sender, traffic, underlay
+from ixcenter.lab import exporters, interconnects, netns, sender, traffic, underlay
 from ixcenter.lab.announcements import Announcements, plan_announcements
 from ixcenter.lab.blueprint import Blueprint, CenterPlan, RouterPlace, read_blueprint
 from ixcenter.lab.lab import Lab, Teardown
@@ -217,14 +217,19 @@ def _build(
                 _neighbors(center),
             )
         )
+    say(f"{len(blueprint.interconnects)} private interconnects")
+    node_of = {p.key: member_node(p) for p in blueprint.routers}
+    site_of = {p.key: site_node(p.site) for p in blueprint.routers}
+    private = interconnects.build(lab, blueprint, node_of, site_of)
     say("flow collector and exporters")
     exporters.start_collector(
         lab, link, settings.data_dir, database_url=settings.registry_url, name="collector"
     )
-    for lan in lans.values():
+    for lan in [*lans.values(), *(item.lan for item in private)]:
         _export(lab, lan, link, options.sampling_rate, main)
     say("traffic")
     _traffic(lab, blueprint, options)
+    interconnects.start_traffic(lab, private, pps=options.traffic_pps / 10, seed=options.seed)
     state = ExchangeState(
         lab.run_id, time.time(), tuple(centers), link.node,
         tuple({"router": m.router, "prefix": str(m.route.prefix), "kind": m.kind,

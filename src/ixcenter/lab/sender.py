@@ -221,11 +221,12 @@ def start_senders(
     epoch: float | None = None,
     duration_s: float | None = None,
     directory: Path | None = None,
+    label: str = "sender",
 ) -> dict[str, LabProcess]:
     """Start one sender per member of ``plan`` in the lab node of the same name.
 
     Plans and stats go to ``directory`` (default ``<run dir>/traffic``) as ``<member>.plan.json``
-    and ``<member>.stats.json``; the process of member ``m`` is named ``sender-m``. ``epoch``
+    and ``<member>.stats.json``; the process of member ``m`` is named ``<label>-m``. ``epoch``
     (default: two seconds from now, so every sender is up) is when the schedule's period begins.
     """
     directory = directory or lab.run_dir / "traffic"
@@ -238,7 +239,7 @@ def start_senders(
         path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         argv = [sys.executable, "-m", "ixcenter.lab.sender", "--plan", str(path),
                 "--stats", str(directory / f"{member.name}.stats.json")]  # fmt: skip
-        started[member.name] = lab.start(f"sender-{member.name}", argv, node=member.name)
+        started[member.name] = lab.start(f"{label}-{member.name}", argv, node=member.name)
     logger.info("lab %s: %d senders, epoch %.3f", lab.run_id, len(started), epoch)
     return started
 
