@@ -10,7 +10,8 @@ Steps (progress on stderr):
    (warm): wall, CPU and peak RSS of arouteserver with its bgpq4 children, and the whois
    server's CPU spent answering them;
 4. ``build_ixcenter``: the same for ixcenter (``rs_ixcenter``: IRR over the same whois server
-   with ixcenter's cache, cold then warm, and once straight from the dump);
+   with ixcenter's caches, cold then warm, warm with rs2 (OpenBGPD) too, and once straight
+   from the dump);
 5. BIRD on each config: ``bird -p`` CPU, then a start until every session is configured and
    the ROA tables hold every VRP, ``show memory`` and peak RSS; both configs log the same way
    (one file, no debug; see ``arouteserver_env.logging_include``);
@@ -57,15 +58,38 @@ def _config_size(path: Path) -> dict[str, int]:
     return {"bytes": len(data), "lines": data.count(b"\n")}
 
 
+# Runs the build as a child of a small process and reports the child's wall, CPU and peak RSS.
+# Measured from this (large) process directly, a child's peak RSS could not go below this
+# process's own: Linux keeps the RSS high-water mark of the memory a process had before exec.
+MEASURE_CHILD = """
+import json, os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+cpu = usage.ru_utime + usage.ru_stime
+line = json.dumps({"wall": wall, "cpu": cpu, "peak_rss_kb": usage.ru_maxrss})
+sys.stderr.write("\\nMEASURED " + line + "\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _build(ns: Namespace, command: list[str], whois: Daemon, log: Path) -> dict[str, Any]:
     """One measured build; the whois server's CPU while it ran is counted apart."""
     before = whois.cpu()
     with log.open("wb") as output:
-        usage = rs_lab.measure(ns.wrap(command), output=output)
+        usage = rs_lab.measure(
+            ns.wrap([sys.executable, "-c", MEASURE_CHILD, *command]), output=output
+        )
     if usage.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{command[0]} failed ({usage.returncode}), {log}:\n{tail}")
-    return {**dataclasses.asdict(usage), "irr_server_cpu": whois.cpu() - before}
+    found = dataclasses.asdict(usage)
+    measured = [
+        x for x in log.read_text(errors="replace").splitlines() if x.startswith("MEASURED ")
+    ]
+    found.update(json.loads(measured[-1].removeprefix("MEASURED ")))
+    return {**found, "irr_server_cpu": whois.cpu() - before}
 
 
 def run_arouteserver(
@@ -109,8 +133,12 @@ def build_ixcenter(
 ) -> dict[str, Any]:
     """HOOK: ixcenter's build (``bench.rs_ixcenter``: compile.py + render/bird.py).
 
-    Cold and warm: IRR from the same whois server as arouteserver, through ixcenter's cache
-    (empty, then filled by the cold run); "dump": IRR read from the RPSL file by ``IrrStore``.
+    Cold and warm: IRR from the same whois server as arouteserver, through ixcenter's caches
+    (IRR answers and rendered prefix sets: empty, then filled by the cold run); "both_first"
+    and "warm_both": rs1 (BIRD) and rs2 (OpenBGPD) in one process, as ``ixc rs build`` does,
+    the first rendering rs2's prefix sets, the second reusing them (not compared: arouteserver
+    builds BIRD only); "dump": IRR read from the RPSL file by
+    ``IrrStore``, no cache.
     """
     home = work / "ixcenter"
     shutil.rmtree(home, ignore_errors=True)
@@ -118,9 +146,14 @@ def build_ixcenter(
     output = home / "bird.conf"
     base = [sys.executable, "-m", "bench.rs_ixcenter", "--inputs", str(files.ixcenter),
             "--out", str(output)]  # fmt: skip
+    both = [*base, "--whois", WHOIS, "--cache", str(home / "irr-cache"),
+            "--openbgpd", str(home / "bgpd.conf")]  # fmt: skip
     runs = {
         "cold": [*base, "--whois", WHOIS, "--cache", str(home / "irr-cache")],
         "warm": [*base, "--whois", WHOIS, "--cache", str(home / "irr-cache")],
+        # rs2's prefix sets are rendered (and kept) by the first of these, reused by the second
+        "both_first": both,
+        "warm_both": both,
         "dump": [*base, "--dump", str(files.rpsl)],
     }
     result: dict[str, Any] = {"command": " ".join(runs["warm"])}
@@ -132,6 +165,7 @@ def build_ixcenter(
         found["phases"] = json.loads(lines[-1]) if lines else {}
         result[f"build_{label}"] = found
     result["config"] = {"path": str(output), **_config_size(output)}
+    result["config_rs2"] = {"path": str(home / "bgpd.conf"), **_config_size(home / "bgpd.conf")}
     return result
 
 
@@ -229,6 +263,13 @@ ROWS = (  # label, path, scale, format
     ("build, warm cache: CPU s", "build_warm.cpu", 1, "{:.2f}"),
     ("build, warm cache: IRR server CPU s", "build_warm.irr_server_cpu", 1, "{:.2f}"),
     ("build, warm cache: peak RSS MB", "build_warm.peak_rss_kb", 1 / 1024, "{:.0f}"),
+    ("build, warm, rs1 + rs2 (ixcenter): wall s", "build_warm_both.wall", 1, "{:.2f}"),
+    (
+        "build, warm, rs1 + rs2 (ixcenter): peak RSS MB",
+        "build_warm_both.peak_rss_kb",
+        1 / 1024,
+        "{:.0f}",
+    ),
     ("build from the RPSL dump: wall s", "build_dump.wall", 1, "{:.2f}"),
     ("config MB", "config.bytes", 1 / 1e6, "{:.2f}"),
     ("config lines", "config.lines", 1, "{:.0f}"),

@@ -5,6 +5,8 @@ bench/RESULTS.md."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,8 +69,10 @@ def test_ixcenter_side_end_to_end(tmp_path: Path) -> None:
     assert "arouteserver" not in results
     side = results["ixcenter"]
     assert "error" not in side, side.get("error")
-    for run in ("cold", "warm", "dump"):
+    for run in ("cold", "warm", "warm_both", "dump"):
         assert side[f"build_{run}"]["returncode"] == 0
+    assert side["build_warm_both"]["phases"]["render_rs2"] > 0
+    assert 'prefix-set "AS' in Path(side["config_rs2"]["path"]).read_text()
     _check_bird(side, results)
     assert json.loads((tmp_path / "results.json").read_text()) == results
 
@@ -85,3 +89,13 @@ def test_arouteserver_side_end_to_end(tmp_path: Path) -> None:
     text = Path(side["config"]["path"]).read_text()
     assert text.count("protocol bgp") >= results["input"]["sessions"]
     _check_bird(side, results)
+
+
+def test_measure_child_reports_the_childs_own_peak_and_exit_code() -> None:
+    run = [sys.executable, "-c", bench_route_servers.MEASURE_CHILD]
+    grow = "x = bytearray(60_000_000); x[::4096] = bytes(len(x[::4096]))"
+    big = subprocess.run([*run, sys.executable, "-c", grow], capture_output=True, text=True)
+    small = subprocess.run([*run, "true"], capture_output=True, text=True)
+    sizes = [json.loads(r.stderr.split("MEASURED ")[1])["peak_rss_kb"] for r in (big, small)]
+    assert sizes[0] > 60_000 > 30_000 > sizes[1]
+    assert subprocess.run([*run, "false"], capture_output=True).returncode == 1

@@ -24,7 +24,7 @@ def test_entries_expire_after_the_ttl(tmp_path: Path) -> None:
     assert cache.expire() == 1 and len(cache) == 0
 
 
-def test_persisted_as_json_and_reloaded(tmp_path: Path) -> None:
+def test_saved_in_one_file_and_reloaded(tmp_path: Path) -> None:
     clock = FixedClock(NOW)
     cache = IrrCache(tmp_path / "irr", clock)
     prefixes = (ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("198.51.100.0/24"))

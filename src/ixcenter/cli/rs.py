@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ixcenter.cli.context import App, json_option, pass_app
-from ixcenter.cli.output import console, record, table
+from ixcenter.cli.output import console, message, record, table
 from ixcenter.cli.progress import progress_bar
 from ixcenter.core.clock import SystemClock
 from ixcenter.core.errors import ConfigurationError
@@ -16,10 +16,12 @@ from ixcenter.routing import route_servers
 from ixcenter.routing.control.model import RouteSet
 from ixcenter.routing.control.stayrtr import RtrServer, StayRtr
 from ixcenter.routing.irr.cache import IrrCache
+from ixcenter.routing.irr.refresh import MemberRefresh, refresh
 from ixcenter.routing.irr.store import IrrStore
 from ixcenter.routing.irr.whois import WhoisClient
 from ixcenter.routing.looking_glass import LookingGlass
-from ixcenter.routing.policy.sources import IrrSource, WhoisSource
+from ixcenter.routing.policy.inputs import irr_targets
+from ixcenter.routing.policy.sources import WhoisSource
 
 exchange_option = click.option(
     "--exchange",
@@ -40,13 +42,21 @@ def rs() -> None:
       ixc rs deploy                       load them, one route server at a time
       ixc rs status                       sessions per route server
       ixc rs routes BJ-rs1 AS64500_1_v4 --filtered   what was filtered, and why
+      ixc rs irr refresh --whois HOST:PORT  re-resolve every member's IRR data, show changes
 
     IRR data comes from RPSL dump files (--irr, or IXC_IRR_FILES) or an IRRd whois server
     (--whois HOST:PORT, or IXC_IRR_WHOIS; answers are cached in the data dir).
     """
 
 
-def _irr_source(app: App, files: Sequence[Path], whois: str | None) -> IrrSource:
+def _irr_cache(app: App) -> IrrCache:
+    return IrrCache(app.settings.data_dir / "irr-cache", SystemClock())
+
+
+def _irr_source(
+    app: App, files: Sequence[Path], whois: str | None, *, cached: bool = True
+) -> IrrStore | WhoisSource:
+    """Dump files (``IrrStore``) or a whois server; ``cached``: answers go through the cache."""
     files = list(files) or app.settings.irr_files
     whois = whois or app.settings.irr_whois
     if files:
@@ -64,21 +74,27 @@ def _irr_source(app: App, files: Sequence[Path], whois: str | None) -> IrrSource
         host, _, port = whois.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigurationError(f"--whois wants HOST:PORT, not {whois!r}")
-        cache = IrrCache(app.settings.data_dir / "irr-cache", SystemClock())
-        return WhoisSource(WhoisClient(host.strip("[]"), int(port)), cache)
+        client = WhoisClient(host.strip("[]"), int(port))
+        return WhoisSource(client, _irr_cache(app) if cached else None)
     raise ConfigurationError("no IRR data: give --irr FILE or --whois HOST:PORT")
 
 
-@rs.command("build")
-@exchange_option
-@click.option(
+irr_files_option = click.option(
     "--irr",
     "irr_files",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="RPSL dump file (repeatable, plain or gzip).",
 )
-@click.option("--whois", help="IRRd-style whois server HOST:PORT, when no dump is given.")
+whois_option = click.option(
+    "--whois", help="IRRd-style whois server HOST:PORT, when no dump is given."
+)
+
+
+@rs.command("build")
+@exchange_option
+@irr_files_option
+@whois_option
 @json_option
 @pass_app
 def rs_build(
@@ -95,16 +111,24 @@ def rs_build(
     `ixc rs deploy`.
     """
     irr = _irr_source(app, irr_files, whois)
-    with progress_bar("compiling") as update:
-        built = route_servers.build(
-            app.registry,
-            irr,
-            app.settings.route_server_root,
-            exchanges=exchanges,
-            rtr_host=app.settings.rtr_host,
-            rtr_port=app.settings.rtr_port,
-            progress=lambda _label, done, total: update(done, total),
-        )
+    if isinstance(irr, WhoisSource):
+        irr.client.connect()
+    try:
+        with progress_bar("compiling") as update:
+            built = route_servers.build(
+                app.registry,
+                irr,
+                app.settings.route_server_root,
+                exchanges=exchanges,
+                rtr_host=app.settings.rtr_host,
+                rtr_port=app.settings.rtr_port,
+                progress=lambda _label, done, total: update(done, total),
+            )
+    finally:
+        if isinstance(irr, WhoisSource):
+            irr.client.close()
+    if isinstance(irr, WhoisSource) and irr.cache is not None:
+        irr.cache.save()  # what the server answered, for the next build
     rows = [
         {
             "server": b.spec.label,
@@ -222,6 +246,107 @@ def rs_routes(app: App, server: str, session: str, filtered: bool, as_json: bool
         for r in glass.routes(session, which)
     ]
     table(rows, ["prefix", "as_path", "next_hop", "state", "reasons"], as_json=as_json)
+
+
+@rs.group("irr")
+def irr() -> None:
+    """The IRR data the route servers' filters are built from (cached in the data dir)."""
+
+
+def _count(added: int, removed: int) -> str:
+    return f"+{added} -{removed}" if added or removed else "="
+
+
+def _refresh_row(member: MemberRefresh) -> dict[str, object]:
+    return {
+        "asn": member.asn,
+        "as_set": member.set_name,
+        "asns": member.asns,
+        "asns_added": list(member.asns_added),
+        "asns_removed": list(member.asns_removed),
+        **{
+            f"ipv{v}": {
+                "before": change.before,
+                "after": change.after,
+                "added": change.added,
+                "removed": change.removed,
+                "added_examples": list(change.added_examples),
+                "removed_examples": list(change.removed_examples),
+            }
+            for v in (4, 6)
+            for change in (member.family(v),)
+        },
+        "errors": list(member.errors),
+    }
+
+
+def _refresh_cells(member: MemberRefresh) -> dict[str, object]:
+    examples = [
+        f"{sign}{text}"
+        for v in (4, 6)
+        for sign, texts in (
+            ("+", member.family(v).added_examples),
+            ("-", member.family(v).removed_examples),
+        )
+        for text in texts
+    ]
+    return {
+        "member": f"AS{member.asn}",
+        "as_set": member.set_name,
+        "asns": _count(len(member.asns_added), len(member.asns_removed)),
+        "ipv4": _count(member.ipv4.added, member.ipv4.removed),
+        "ipv6": _count(member.ipv6.added, member.ipv6.removed),
+        "examples": examples,
+        "errors": list(member.errors),
+    }
+
+
+_REFRESH_JSON = (
+    "asn", "as_set", "asns", "asns_added", "asns_removed", "ipv4", "ipv6", "errors",
+)  # fmt: skip
+
+
+@irr.command("refresh")
+@irr_files_option
+@whois_option
+@click.option("--all", "show_all", is_flag=True, help="List unchanged members too.")
+@json_option
+@pass_app
+def irr_refresh(
+    app: App, irr_files: tuple[Path, ...], whois: str | None, show_all: bool, as_json: bool
+) -> None:
+    """Resolve every member's AS-SET and prefixes again and show what changed.
+
+    Every member ASN in the registry (its AS-SET, or its ASN alone) is resolved from the IRR
+    source, ignoring the cache; the cache entries are then replaced, all at once at the end.
+    The table lists the members whose origin ASNs or prefixes changed, and those with errors
+    (an AS-SET found nowhere, a loop, a depth or size limit, a failed query).
+
+    Exit code 0 even when some members had errors: each is listed (and in --json), the other
+    members were refreshed, and a member's broken IRR data is the member's to fix, not a
+    failed run. Non-zero only when the refresh as a whole cannot run (no IRR data: 7; the
+    whois server unreachable: 8), and then the cache is left as it was.
+    """
+    source = _irr_source(app, irr_files, whois, cached=False)
+    if isinstance(source, WhoisSource):
+        source.client.connect()  # an unreachable server stops the run before any member
+    with app.registry.read() as session:
+        targets = irr_targets(session)
+    try:
+        with progress_bar("refreshing IRR data") as update:
+            results = refresh(targets, source, _irr_cache(app), progress=update)
+    finally:
+        if isinstance(source, WhoisSource):
+            source.client.close()
+    shown = [r for r in results if show_all or r.changed or r.errors]
+    if as_json:
+        table([_refresh_row(r) for r in shown], list(_REFRESH_JSON), as_json=True)
+        return
+    columns = ["member", "as_set", "asns", "ipv4", "ipv6", "examples", "errors"]
+    table([_refresh_cells(r) for r in shown], columns, as_json=False, title="changed members")
+    changed = sum(1 for r in results if r.changed)
+    failed = sum(1 for r in results if r.errors)
+    message(f"{len(results)} members refreshed, {changed} changed, {failed} with errors")
 
 
 @rs.group("rtr")

@@ -9,7 +9,9 @@ on BIRD 2 and ``rs2`` on OpenBGPD. Each has a directory of its own under the rou
 * ``versions/`` and ``current``: what ``deploy`` loaded (``routing.control.deploy``), the daemon's
   control socket, PID record and log.
 
-``build`` never touches a running daemon; ``deploy`` loads the candidates one route server at a
+The prefix sets rendered last are kept in ``<root>/render-cache.bin`` (``render.texts``): a
+build renders again only the sets whose IRR data changed. ``build`` never touches a running
+daemon; ``deploy`` loads the candidates one route server at a
 time and rolls a server back if its daemon refuses the config or does not come back healthy.
 """
 
@@ -38,6 +40,8 @@ from ixcenter.routing.policy.sources import IrrSource
 from ixcenter.routing.render.bird import render_bird
 from ixcenter.routing.render.check import check_bgpd, check_bird
 from ixcenter.routing.render.openbgpd import render_openbgpd
+from ixcenter.routing.render.texts import FILE_NAME as TEXTS_FILE
+from ixcenter.routing.render.texts import TextCache, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +128,14 @@ def session_names(policy: RouteServer) -> tuple[str, ...]:
     return tuple(names)
 
 
-def render(policy: RouteServer, spec: ServerSpec) -> str:
-    """The daemon's config for ``policy``, checked by the daemon's own parser."""
+def render(policy: RouteServer, spec: ServerSpec, texts: TextCache | None = None) -> str:
+    """The daemon's config for ``policy``, checked by the daemon's own parser (``texts``: the
+    prefix sets of earlier builds, see ``render.texts``)."""
     if spec.kind is DaemonKind.BIRD:
-        text = render_bird(policy)
+        text = render_bird(policy, texts=texts)
         check_bird(text)
         return text
-    text = render_openbgpd(policy, socket_path=str(spec.process().socket))
+    text = render_openbgpd(policy, socket_path=str(spec.process().socket), texts=texts)
     check_bgpd(text)
     return text
 
@@ -152,6 +157,7 @@ def build(
     Nothing is written for any server unless every config of the run passed its daemon's check.
     """
     codes = exchanges_with_route_servers(registry, exchanges)
+    texts = TextCache.read(root / TEXTS_FILE)
     results: list[tuple[ServerSpec, RouteServer, str]] = []
     for spec in specs(root, codes, namespace):
         with registry.read() as session:
@@ -171,10 +177,12 @@ def build(
             rtr_port=rtr_port,
             progress=step,
         )
-        results.append((spec, policy, render(policy, spec)))
+        results.append((spec, policy, render(policy, spec, texts)))
     built = []
     for spec, policy, text in results:
         built.append(_write_candidate(spec, policy, text))
+    if results:
+        texts.write(root / TEXTS_FILE)
     return built
 
 
@@ -203,7 +211,7 @@ def _private_write(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        write_text(handle, text)
     temporary.replace(path)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ixcenter.core.errors import Problems
 from ixcenter.core.prefixes import Network
+from ixcenter.routing.irr import prefix_keys
 from ixcenter.routing.irr.asset import AsSetResolver, Expansion, Limits
 from ixcenter.routing.irr.rpsl import AsSet, AutNum, Route, RpslObject, RpslReader
 
@@ -26,10 +27,10 @@ class IrrStore:
     def __init__(self, preference: Sequence[str] = ()) -> None:
         self._order: list[str] = [source.upper() for source in preference]
         self._sets: dict[str, dict[str, AsSet]] = {}
-        # prefixes as (network int, length) keys: hashing and sorting tuples of ints is fast;
-        # each key maps to one shared Network object in _networks
-        self._routes: dict[int, dict[str, dict[int, set[tuple[int, int]]]]] = {4: {}, 6: {}}
-        self._networks: dict[int, dict[tuple[int, int], Network]] = {4: {}, 6: {}}
+        # prefixes as ``prefix_keys`` (ints): hashing and sorting them is fast; each key maps
+        # to one shared Network object in _networks
+        self._routes: dict[int, dict[str, dict[int, set[int]]]] = {4: {}, 6: {}}
+        self._networks: dict[int, dict[int, Network]] = {4: {}, 6: {}}
         self._aut_nums: dict[int, set[str]] = {}
         self._resolvers: dict[tuple[tuple[str, ...], Limits], AsSetResolver] = {}
 
@@ -41,7 +42,7 @@ class IrrStore:
             self._order.append(source)
         if isinstance(obj, Route):
             version = obj.prefix.version
-            key = (int(obj.prefix.network_address), obj.prefix.prefixlen)
+            key = prefix_keys.pack(obj.prefix)
             self._networks[version].setdefault(key, obj.prefix)
             by_source = self._routes[version].setdefault(source, {})
             by_source.setdefault(obj.origin, set()).add(key)
@@ -72,7 +73,8 @@ class IrrStore:
         """Every known source, most preferred first."""
         return tuple(self._order)
 
-    def _selected(self, sources: Sequence[str] | None) -> tuple[str, ...]:
+    def selected(self, sources: Sequence[str] | None) -> tuple[str, ...]:
+        """The sources a query for ``sources`` searches (None: all, in preference order)."""
         if sources is None:
             return tuple(self._order)
         return tuple(source.upper() for source in sources)
@@ -82,7 +84,7 @@ class IrrStore:
         found = self._sets.get(name.upper())
         if not found:
             return None
-        for source in self._selected(sources):
+        for source in self.selected(sources):
             if source in found:
                 return found[source]
         return None
@@ -97,16 +99,22 @@ class IrrStore:
         self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
     ) -> tuple[Network, ...]:
         """The union of ``routes`` over ``asns``: what members of an AS-SET may announce."""
-        found: set[tuple[int, int]] = set()
+        networks = self._networks[version]
+        return tuple(networks[key] for key in self.prefix_keys_of_asns(asns, version, sources))
+
+    def prefix_keys_of_asns(
+        self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
+    ) -> tuple[int, ...]:
+        """``prefixes_of_asns`` as sorted ``prefix_keys``."""
+        found: set[int] = set()
         by_source = self._routes[version]
-        selected = [by_source[s] for s in self._selected(sources) if s in by_source]
+        selected = [by_source[s] for s in self.selected(sources) if s in by_source]
         for asn in asns:
             for by_origin in selected:
                 prefixes = by_origin.get(asn)
                 if prefixes:
                     found.update(prefixes)
-        networks = self._networks[version]
-        return tuple(networks[key] for key in sorted(found))
+        return tuple(sorted(found))
 
     def has_aut_num(self, asn: int) -> bool:
         return asn in self._aut_nums
@@ -115,7 +123,7 @@ class IrrStore:
         self, sources: Sequence[str] | None = None, limits: Limits | None = None
     ) -> AsSetResolver:
         """A memoising AS-SET resolver over this store (dropped whenever the store changes)."""
-        key = (self._selected(sources), limits or Limits())
+        key = (self.selected(sources), limits or Limits())
         resolver = self._resolvers.get(key)
         if resolver is None:
             selected = key[0]

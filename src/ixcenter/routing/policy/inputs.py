@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from typing import TYPE_CHECKING
 
 from ixcenter.core.errors import NotFound, Problem, ValidationFailed
 from ixcenter.core.prefixes import Network
-from ixcenter.registry.models import ExchangeCenter, IpAssignment, MemberAsn, PeeringLan
 from ixcenter.routing.policy.model import Address
+
+if TYPE_CHECKING:  # the registry (SQLAlchemy) is imported when it is read, not before
+    from sqlalchemy.orm import Session
+
+    from ixcenter.registry.models import ExchangeCenter, IpAssignment, MemberAsn, PeeringLan
+    from ixcenter.routing.irr.refresh import Target
 
 BLACKHOLE_PURPOSE = "blackhole next hop"
 
@@ -123,6 +126,10 @@ def _router(assignment: IpAssignment) -> MemberRouter:
 
 
 def _lan(session: Session, exchange: ExchangeCenter, vlan: int | None) -> PeeringLan:
+    from sqlalchemy import select
+
+    from ixcenter.registry.models import PeeringLan
+
     query = select(PeeringLan).where(PeeringLan.exchange_id == exchange.id)
     if vlan is not None:
         query = query.where(PeeringLan.vlan == vlan)
@@ -135,6 +142,11 @@ def _lan(session: Session, exchange: ExchangeCenter, vlan: int | None) -> Peerin
 
 def read_inputs(session: Session, exchange: str, *, vlan: int | None = None) -> RouteServerInputs:
     """The LAN (default: the exchange's lowest VLAN) and every member router on it."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from ixcenter.registry.models import ExchangeCenter, IpAssignment, MemberAsn, PeeringLan
+
     center = session.scalars(select(ExchangeCenter).where(ExchangeCenter.code == exchange)).first()
     if center is None:
         raise NotFound(f"no exchange center {exchange!r}")
@@ -164,3 +176,14 @@ def read_inputs(session: Session, exchange: str, *, vlan: int | None = None) -> 
         .order_by(IpAssignment.id)
     ).all()
     return RouteServerInputs(lan_inputs, tuple(_router(a) for a in assignments))
+
+
+def irr_targets(session: Session) -> list[Target]:
+    """Every member ASN with its routing data (AS-SET or the ASN alone, IRR sources)."""
+    from sqlalchemy import select
+
+    from ixcenter.registry.models import MemberAsn
+    from ixcenter.routing.irr.refresh import Target
+
+    rows = session.scalars(select(MemberAsn).order_by(MemberAsn.asn))
+    return [Target(m.asn, (m.as_set or "").strip() or None, _sources(m.irr_sources)) for m in rows]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ixcenter.core.prefixes import Network
@@ -122,7 +123,7 @@ class Client:
     max_prefix_v6: int
     as_set: str | None
     allowed_origins: frozenset[int]  # the AS-SET expanded (always includes ``asn``)
-    allowed_prefixes: tuple[PrefixRule, ...]  # IRR route/route6 objects of those origins
+    allowed_prefixes: Sequence[PrefixRule]  # IRR route/route6 objects (``PrefixRules``, a tuple)
     next_hops: frozenset[Address]  # NEXT_HOPs it may send (see ``NextHopMode``)
     md5_password: str | None = None
     blackhole_opt_in: bool = False  # receives RFC 7999 blackhole routes

@@ -16,6 +16,7 @@ from typing import Protocol
 from ixcenter.core.asns import parse_asn
 from ixcenter.core.errors import Problem
 from ixcenter.core.prefixes import Network
+from ixcenter.routing.irr import prefix_keys
 from ixcenter.routing.irr.asset import Expansion
 from ixcenter.routing.irr.cache import IrrCache
 from ixcenter.routing.irr.rpsl import normalise_member, set_kind
@@ -35,6 +36,12 @@ class IrrSource(Protocol):
         self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
     ) -> tuple[Network, ...]:
         """Prefixes of route (4) or route6 (6) objects whose origin is one of ``asns``."""
+        ...
+
+    def prefix_keys_of_asns(
+        self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
+    ) -> Sequence[int]:
+        """``prefixes_of_asns`` as sorted ``prefix_keys`` (no ``ipaddress`` objects)."""
         ...
 
 
@@ -65,6 +72,10 @@ class WhoisSource:
             if self._default is None:
                 self._default = self._current
         return self._current
+
+    def selected(self, sources: Sequence[str] | None) -> tuple[str, ...]:
+        """The sources a query for ``sources`` searches (None: the default sources)."""
+        return self._wanted(sources)
 
     def _wanted(self, sources: Sequence[str] | None) -> tuple[str, ...]:
         if sources:
@@ -97,20 +108,40 @@ class WhoisSource:
             self.cache.put_asns(key, asns, selected)
         return Expansion(key, asns)
 
+    def routes(
+        self, asn: int, version: int, sources: Sequence[str] | None = None
+    ) -> tuple[Network, ...]:
+        """The route (4) or route6 (6) prefixes of origin ``asn``, asked of the server."""
+        self._select(self._wanted(sources))
+        return self.client.routes(asn, version)
+
+    def prefix_keys_of_asns(
+        self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
+    ) -> Sequence[int]:
+        selected = self._wanted(sources)
+        cache = self.cache
+        asns = sorted(set(asns))
+        if cache is not None:
+            found = cache.union_keys(asns, version, selected)
+            if found is not None:
+                return found
+        groups: list[Sequence[int]] = []
+        for asn in asns:
+            keys = None if cache is None else cache.get_prefix_keys(asn, version, selected)
+            if keys is None:
+                self._select(selected)
+                keys = [prefix_keys.pack(p) for p in self.client.routes(asn, version)]
+                if cache is not None:
+                    cache.put_prefix_keys(asn, version, keys, selected)
+            groups.append(keys)
+        if cache is not None:  # every origin is in the cache now: keep their union too
+            found = cache.union_keys(asns, version, selected)
+            if found is not None:
+                return found
+        return prefix_keys.union(groups)
+
     def prefixes_of_asns(
         self, asns: Iterable[int], version: int, sources: Sequence[str] | None = None
     ) -> tuple[Network, ...]:
-        selected = self._wanted(sources)
-        found: dict[tuple[int, int], Network] = {}
-        for asn in asns:
-            prefixes = None
-            if self.cache is not None:
-                prefixes = self.cache.get_prefixes(asn, version, selected)
-            if prefixes is None:
-                self._select(selected)
-                prefixes = self.client.routes(asn, version)
-                if self.cache is not None:
-                    self.cache.put_prefixes(asn, version, prefixes, selected)
-            for prefix in prefixes:
-                found.setdefault((int(prefix.network_address), prefix.prefixlen), prefix)
-        return tuple(found[key] for key in sorted(found))
+        keys = self.prefix_keys_of_asns(asns, version, sources)
+        return tuple(prefix_keys.unpack(key, version) for key in keys)

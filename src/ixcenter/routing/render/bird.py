@@ -44,7 +44,7 @@ import ipaddress
 import logging
 import re
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +60,15 @@ from ixcenter.routing.policy.model import (
     RouteServer,
 )
 from ixcenter.routing.policy.reasons import FILTERED, RPKI_INFO, Reason, RpkiInfo
+from ixcenter.routing.policy.rules import PrefixRules
+from ixcenter.routing.render.texts import TextCache
 
 logger = logging.getLogger(__name__)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _BITS = {4: 32, 6: 128}
 _PER_LINE = 8
+_FORMAT = 2  # of the prefix-set texts in a TextCache: change it when their rendering changes
 _ACTIONS = {
     MaxPrefixAction.RESTART: "restart",
     MaxPrefixAction.SHUTDOWN: "disable",
@@ -122,7 +125,7 @@ _ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
 
 
-# One rule, ready to print and to sweep: (family, network as int, -length, last address as int,
+# One rule, ready to print and to sweep: (family, network as int, length, last address as int,
 # pattern text, the prefix's own text). Sorting these sorts by family, address, shortest first.
 _Entry = tuple[int, int, int, int, str, str]
 
@@ -144,7 +147,7 @@ def _entry(rule: PrefixRule) -> _Entry:
         text = base + "+"
     else:
         text = f"{base}{{{shortest},{longest}}}"
-    return version, start, -length, start + (1 << (bits - length)) - 1, text, base
+    return version, start, length, start + (1 << (bits - length)) - 1, text, base
 
 
 class _Texts:
@@ -168,6 +171,30 @@ class _Texts:
                 by_family[found[1][0]].append(found[1])
             group = self._groups[id(rules)] = (rules, by_family)
         return group[1][version]
+
+
+def _packed_entries(rules: PrefixRules, version: int) -> list[_Entry]:
+    """``_entry`` of every rule of ``version``, straight from the keys (no objects made)."""
+    longest = rules.longest(version)
+    found: list[_Entry] = []
+    append = found.append
+    if version == 4:
+        for key in rules.keys(4):
+            start, length = key >> 8, key & 0xFF
+            base = f"{_ntoa(start.to_bytes(4, 'big'))}/{length}"
+            top = length if longest is None or longest <= length else longest
+            text = (
+                base if top == length else base + "+" if top == 32 else f"{base}{{{length},{top}}}"
+            )
+            append((4, start, length, start + (1 << (32 - length)) - 1, text, base))
+        return found
+    for key in rules.keys(6):
+        start, length = key >> 8, key & 0xFF
+        base = f"{_ntop(_AF_INET6, start.to_bytes(16, 'big'))}/{length}"
+        top = length if longest is None or longest <= length else longest
+        text = base if top == length else base + "+" if top == 128 else f"{base}{{{length},{top}}}"
+        append((6, start, length, start + (1 << (128 - length)) - 1, text, base))
+    return found
 
 
 def _covering(entries: Iterable[_Entry]) -> list[str]:
@@ -204,12 +231,31 @@ def _quote(text: str) -> str:
 
 
 class _Builder:
-    def __init__(self, rs: RouteServer) -> None:
+    def __init__(self, rs: RouteServer, cache: TextCache) -> None:
         self.rs = rs
         self.settings = rs.settings
         self.defines: list[Define] = []
         self._shared: dict[tuple[int, str], str] = {}  # (id of the data, kind) -> define name
         self.texts = _Texts()
+        self.cache = cache
+
+    def has_prefixes(self, rules: Sequence[PrefixRule], version: int) -> bool:
+        if isinstance(rules, PrefixRules):
+            return rules.size(version) > 0
+        return bool(self.texts.entries(rules, version))
+
+    def prefixes(self, rules: Sequence[PrefixRule], version: int, covering: bool) -> str:
+        """The set of ``rules`` of ``version`` (``covering``: the ``p+`` of the outermost)."""
+        if not isinstance(rules, PrefixRules):
+            entries = self.texts.entries(rules, version)
+            return _lines(_covering(entries) if covering else [e[4] for e in entries])
+
+        def render() -> str:
+            entries = _packed_entries(rules, version)
+            return _lines(_covering(entries) if covering else [e[4] for e in entries])
+
+        kind = "bh" if covering else "pfx"
+        return self.cache.text(f"bird-{_FORMAT}-{kind}{version}-{rules.digest(version)}", render)
 
     def shared(
         self, data: object, kind: str, name: str, comment: str, render: Callable[[], str]
@@ -294,22 +340,23 @@ class _Builder:
                 lambda: _asn_set(client.allowed_origins),
             )
         allowed = inside = "[]"
-        entries = self.texts.entries(client.allowed_prefixes, version)
-        if settings.irr_prefix_check and entries:  # no route objects: "[]", matches nothing
+        rules = client.allowed_prefixes
+        # no route objects: "[]", matches nothing
+        if settings.irr_prefix_check and self.has_prefixes(rules, version):
             allowed = self.shared(
-                client.allowed_prefixes,
+                rules,
                 f"pfx{version}",
                 f"{key}_pfx{version}",
                 f"IPv{version} route objects of those origins",
-                lambda: _lines([entry[4] for entry in entries]),
+                lambda: self.prefixes(rules, version, covering=False),
             )
             if self.rs.blackhole_next_hop(version) is not None:
                 inside = self.shared(
-                    client.allowed_prefixes,
+                    rules,
                     f"bh{version}",
                     f"{key}_bh{version}",
                     f"IPv{version} space a blackhole may lie in",
-                    lambda: _lines(_covering(entries)),
+                    lambda: self.prefixes(rules, version, covering=True),
                 )
         hops = self.shared(
             client.next_hops,
@@ -363,9 +410,23 @@ def _template() -> jinja2.Template:
     return env.get_template("bird.conf.j2")
 
 
-def render_bird(rs: RouteServer, *, log_file: str | None = None) -> str:
-    """The BIRD configuration of ``rs`` (``log_file``: BIRD's log; default syslog)."""
-    builder = _Builder(rs)
+def render_bird(
+    rs: RouteServer, *, log_file: str | None = None, texts: TextCache | None = None
+) -> str:
+    """The BIRD configuration of ``rs`` (``log_file``: BIRD's log; default syslog).
+
+    ``texts``: prefix sets rendered by earlier builds, reused where their rules are the same.
+    """
+    text = "".join(bird_chunks(rs, log_file=log_file, texts=texts))
+    logger.info("BIRD config %s: %d bytes", rs.name, len(text))
+    return text
+
+
+def bird_chunks(
+    rs: RouteServer, *, log_file: str | None = None, texts: TextCache | None = None
+) -> Iterator[str]:
+    """``render_bird`` in pieces, to write a large config without holding all of it."""
+    builder = _Builder(rs, texts if texts is not None else TextCache())
     defines = builder.global_defines()
     sessions: list[Session] = []
     for client in rs.clients:
@@ -379,7 +440,8 @@ def render_bird(rs: RouteServer, *, log_file: str | None = None) -> str:
         rtr_remote = str(ipaddress.ip_address(rtr))
     except ValueError:
         rtr_remote = f'"{_quote(rtr)}"'
-    text = _template().render(
+    logger.info("BIRD config %s: %d sessions", rs.name, len(sessions))
+    return _template().generate(
         rs=rs,
         s=rs.settings,
         rs16=rs.asn <= 0xFFFF,
@@ -394,5 +456,3 @@ def render_bird(rs: RouteServer, *, log_file: str | None = None) -> str:
         info=RpkiInfo,
         reason=Reason,
     )
-    logger.info("BIRD config %s: %d sessions, %d bytes", rs.name, len(sessions), len(text))
-    return text

@@ -40,15 +40,13 @@ import functools
 import ipaddress
 import logging
 import re
-import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from ixcenter.core.errors import Problem, ValidationFailed
-from ixcenter.core.prefixes import Network
 from ixcenter.routing.policy import bogons
 from ixcenter.routing.policy.model import (
     ANNOUNCE,
@@ -62,6 +60,15 @@ from ixcenter.routing.policy.model import (
     RouteServer,
 )
 from ixcenter.routing.policy.reasons import FILTERED, RPKI_INFO, Reason, RpkiInfo
+from ixcenter.routing.policy.rules import PrefixRules
+from ixcenter.routing.render.bgpd_sets import (
+    asns,
+    irr_entries,
+    packed_irr_entries,
+    packed_roots,
+    root_entries,
+)
+from ixcenter.routing.render.texts import TextCache
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +88,29 @@ _MD5_MAX = 80
 _TEMPLATES = Path(__file__).parent / "templates"
 _INET = {4: "inet", 6: "inet6"}
 _ONE_LINE_SETS = 3  # longer set lists get one line per item
+_FORMAT = 1  # of the prefix-set texts in a TextCache: change it when their rendering changes
 
 
 @dataclass(frozen=True, slots=True)
 class NamedSet:
-    """A ``prefix-set`` or ``as-set`` definition."""
+    """A ``prefix-set`` or ``as-set`` definition; ``body`` holds one ``\t<item>\n`` per item."""
 
     kind: str
     name: str
     comment: str
-    items: tuple[str, ...]
+    body: str
+
+    @classmethod
+    def of(cls, kind: str, name: str, comment: str, items: Iterable[str]) -> NamedSet:
+        return cls(kind, name, comment, _body(items))
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return tuple(line[1:] for line in self.body.splitlines())
+
+
+def _body(items: Iterable[str]) -> str:
+    return "".join(f"\t{item}\n" for item in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +152,51 @@ class BgpdConfig:
 
 
 def render_openbgpd(
-    rs: RouteServer, *, socket_path: str, restricted_socket_path: str | None = None
+    rs: RouteServer,
+    *,
+    socket_path: str,
+    restricted_socket_path: str | None = None,
+    texts: TextCache | None = None,
 ) -> str:
     """The bgpd.conf of ``rs``; ``socket_path`` is the control socket (and one for the LG)."""
-    config = build_openbgpd(
-        rs, socket_path=socket_path, restricted_socket_path=restricted_socket_path
+    return "".join(
+        bgpd_chunks(
+            rs, socket_path=socket_path, restricted_socket_path=restricted_socket_path, texts=texts
+        )
     )
-    return _template().render(cfg=config)
+
+
+def bgpd_chunks(
+    rs: RouteServer,
+    *,
+    socket_path: str,
+    restricted_socket_path: str | None = None,
+    texts: TextCache | None = None,
+) -> Iterator[str]:
+    """``render_openbgpd`` in pieces, to write a large config without holding all of it."""
+    config = build_openbgpd(
+        rs, socket_path=socket_path, restricted_socket_path=restricted_socket_path, texts=texts
+    )
+    return _template().generate(cfg=config)
 
 
 def build_openbgpd(
-    rs: RouteServer, *, socket_path: str, restricted_socket_path: str | None = None
+    rs: RouteServer,
+    *,
+    socket_path: str,
+    restricted_socket_path: str | None = None,
+    texts: TextCache | None = None,
 ) -> BgpdConfig:
-    """Every line of rs2's config as data; raises ``ValidationFailed`` listing all problems."""
+    """Every line of rs2's config as data; raises ``ValidationFailed`` listing all problems.
+
+    ``texts``: prefix sets rendered by earlier builds, reused where their rules are the same.
+    """
     _validate(rs, [socket_path] + ([restricted_socket_path] if restricted_socket_path else []))
     clients = tuple(c for c in rs.clients if c.ipv4 is not None or c.ipv6 is not None)
     for client in rs.clients:
         if client.ipv4 is None and client.ipv6 is None:
             logger.warning("%s: client %s has no address, no session rendered", rs.name, client.key)
-    policy = _Policy(rs, clients)
+    policy = _Policy(rs, clients, texts if texts is not None else TextCache())
     loc_rib, filtered = policy.import_rules()
     return BgpdConfig(
         title=f"{rs.name} (OpenBGPD) of exchange {rs.exchange}, AS{rs.asn}",
@@ -285,8 +331,9 @@ def _group_peer(direction: str, client: Client) -> str:
 class _Policy:
     """The sets and filter rules of one route server."""
 
-    def __init__(self, rs: RouteServer, clients: tuple[Client, ...]) -> None:
+    def __init__(self, rs: RouteServer, clients: tuple[Client, ...], texts: TextCache) -> None:
         self.rs = rs
+        self.texts = texts
         self.s = rs.settings
         self.asn = rs.asn
         self.clients = clients
@@ -320,15 +367,15 @@ class _Policy:
         bogon = [*bogons.bogon_rules(4), *bogons.bogon_rules(6)]
         reachable = [*bogons.reachable_rules(4), *bogons.reachable_rules(6)]
         found = [
-            NamedSet("prefix-set", "bogons", "inside or covering bogons", irr_entries(bogon)),
-            NamedSet("prefix-set", "bogons_reachable", "not bogons", irr_entries(reachable)),
+            NamedSet.of("prefix-set", "bogons", "inside or covering bogons", irr_entries(bogon)),
+            NamedSet.of("prefix-set", "bogons_reachable", "not bogons", irr_entries(reachable)),
         ]
         if self.rs.lan_prefixes:
             lans = irr_entries(bogons.lan_rules(self.rs.lan_prefixes))
-            found.append(NamedSet("prefix-set", "lans", "the exchange's LANs", lans))
+            found.append(NamedSet.of("prefix-set", "lans", "the exchange's LANs", lans))
         if self.transit_free:
-            tf = _asns(self.transit_free)
-            found.append(NamedSet("as-set", "transit_free", "transit-free ASNs", tf))
+            tf = asns(self.transit_free)
+            found.append(NamedSet.of("as-set", "transit_free", "transit-free ASNs", tf))
         for client in self.clients:
             found += self.client_sets(client)
         return tuple(found)
@@ -338,22 +385,44 @@ class _Policy:
         key, who = client.key, f"AS{client.asn} {client.key}"
         own_tf = self.own_transit_free(client)
         if own_tf:
-            found.append(NamedSet("as-set", f"{key}_transit_free", f"{who}: others", _asns(own_tf)))
+            found.append(
+                NamedSet.of("as-set", f"{key}_transit_free", f"{who}: others", asns(own_tf))
+            )
         if self.s.irr_origin_check and client.allowed_origins:
-            origins = _asns(sorted(client.allowed_origins))
-            found.append(NamedSet("as-set", f"{key}_origins", f"{who}: IRR origins", origins))
-        if self.s.irr_prefix_check and client.allowed_prefixes:
-            entries = irr_entries(client.allowed_prefixes)
-            found.append(NamedSet("prefix-set", f"{key}_irr", f"{who}: IRR prefixes", entries))
-            roots = root_entries(self.blackhole_prefixes(client))
+            origins = asns(sorted(client.allowed_origins))
+            found.append(NamedSet.of("as-set", f"{key}_origins", f"{who}: IRR origins", origins))
+        rules = client.allowed_prefixes
+        if self.s.irr_prefix_check and rules:
+            irr = self.irr_body(rules)
+            found.append(NamedSet("prefix-set", f"{key}_irr", f"{who}: IRR prefixes", irr))
+            roots = self.roots_body(rules)
             if roots:
                 comment = f"{who}: blackholes inside (or-longer)"
                 found.append(NamedSet("prefix-set", f"{key}_irr_roots", comment, roots))
         return found
 
-    def blackhole_prefixes(self, client: Client) -> list[Network]:
-        """The client's IRR prefixes of the families that have blackholing."""
-        return [r.prefix for r in client.allowed_prefixes if r.prefix.version in self.bh_versions]
+    def irr_body(self, rules: Sequence[PrefixRule]) -> str:
+        if not isinstance(rules, PrefixRules):
+            return _body(irr_entries(rules))
+        key = f"bgpd-{_FORMAT}-irr-{rules.digest(4)}-{rules.digest(6)}"
+        return self.texts.text(key, lambda: _body(packed_irr_entries(rules)))
+
+    def roots_body(self, rules: Sequence[PrefixRule]) -> str:
+        """The outermost of the rules' prefixes of the families that have blackholing."""
+        versions = self.bh_versions
+        if not isinstance(rules, PrefixRules):
+            return _body(root_entries(r.prefix for r in rules if r.prefix.version in versions))
+        if not any(rules.size(v) for v in versions):
+            return ""
+        digests = "-".join(f"{v}:{rules.digest(v)}" for v in versions)
+        key = f"bgpd-{_FORMAT}-roots-{digests}"
+        return self.texts.text(key, lambda: _body(packed_roots(rules, versions)))
+
+    def has_blackhole_prefixes(self, client: Client) -> bool:
+        rules = client.allowed_prefixes
+        if isinstance(rules, PrefixRules):
+            return any(rules.size(v) for v in self.bh_versions)
+        return any(r.prefix.version in self.bh_versions for r in rules)
 
     # -- import --
 
@@ -473,7 +542,7 @@ class _Policy:
                 rules.append(_match("ovs valid", irr, peer=peer))
             # a blackhole request must lie inside a prefix the member may announce
             rules += [_match(bh, tag(Reason.IRR_PREFIX), peer=peer) for bh in self.bh_matches]
-            if self.blackhole_prefixes(client):
+            if self.has_blackhole_prefixes(client):
                 roots = f'prefix-set "{client.key}_irr_roots" or-longer community BLACKHOLE'
                 rules.append(_match(roots, irr, peer=peer))
         return RuleBlock(
@@ -578,64 +647,6 @@ class _Policy:
         classes = [DO_NOT_ANNOUNCE, *([self.asn] if self.rs16 else []), *PREPEND_STANDARD]
         standard = [f"community delete {cls}:*" for cls in classes]
         return [*standard, f"large-community delete {self.large('*', '*')}"]
-
-
-# --- prefix helpers ----------------------------------------------------------------------------
-
-
-def _asns(asns: Iterable[int]) -> tuple[str, ...]:
-    return tuple(str(a) for a in asns)
-
-
-def irr_entries(rules: Iterable[PrefixRule]) -> tuple[str, ...]:
-    """prefix-set entries for IRR rules: ``P/L``, ``P/L or-longer`` or ``P/L prefixlen a - b``."""
-    found: set[tuple[int, int, int, int, int]] = set()
-    for rule in rules:
-        net = rule.prefix
-        length = net.prefixlen
-        low, high = max(rule.shortest, length), min(rule.longest, _BITS[net.version])
-        if low <= high:
-            found.add((net.version, int(net.network_address), length, low, high))
-    entries = []
-    for version, address, length, low, high in sorted(found):
-        text = _text(version, address, length)
-        if low == high == length:
-            entries.append(text)
-        elif low == length and high == _BITS[version]:
-            entries.append(f"{text} or-longer")
-        else:
-            entries.append(f"{text} prefixlen {low} - {high}")
-    return tuple(entries)
-
-
-def root_entries(nets: Iterable[Network]) -> tuple[str, ...]:
-    """The prefixes not inside another one of ``nets``, sorted: "inside one of these" is
-    ``prefix-set ... or-longer`` on them."""
-    roots: list[str] = []
-    last: tuple[int, int, int] | None = None
-    for version, address, length in sorted({_key(n) for n in nets}):
-        if last is not None and last[0] == version and last[2] <= length:
-            shift = _BITS[version] - last[2]
-            if address >> shift == last[1] >> shift:
-                continue
-        last = (version, address, length)
-        roots.append(_text(version, address, length))
-    return tuple(roots)
-
-
-def _key(net: Network) -> tuple[int, int, int]:
-    return net.version, int(net.network_address), net.prefixlen
-
-
-def _text(version: int, address: int, length: int) -> str:
-    """``address/length`` as ``str(ip_network(...))`` writes it, at C speed where possible."""
-    if version == 4:
-        return (
-            f"{address >> 24}.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}/{length}"
-        )
-    if address >> 32 in (0, 0xFFFF):  # inet_ntop writes these with a dotted IPv4 tail
-        return f"{ipaddress.IPv6Address(address)}/{length}"
-    return f"{socket.inet_ntop(socket.AF_INET6, address.to_bytes(16, 'big'))}/{length}"
 
 
 @functools.cache
