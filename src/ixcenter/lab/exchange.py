@@ -41,7 +41,7 @@ from ixcenter.core.clock import SystemClock
 from ixcenter.core.errors import ConfigurationError, NotFound
 from ixcenter.lab import exporters, interconnects, netns, sender, traffic, underlay
 from ixcenter.lab.announcements import Announcements, plan_announcements
-from ixcenter.lab.blueprint import Blueprint, CenterPlan, RouterPlace, read_blueprint
+from ixcenter.lab.blueprint import Blueprint, CenterPlan, RouterPlace, Site, read_blueprint
 from ixcenter.lab.lab import Lab, Teardown
 from ixcenter.lab.lan import EmulatedLan
 from ixcenter.lab.member_router import ExabgpRouter, Neighbor, RouterSpec
@@ -250,7 +250,7 @@ def _neighbors(center: CenterPlan) -> tuple[str, ...]:
     )
 
 
-def _used_sites(center: CenterPlan) -> list[Any]:
+def _used_sites(center: CenterPlan) -> list[Site]:
     used = {p.site for p in center.routers}
     return [s for n, s in enumerate(center.sites) if n == 0 or s.code in used]
 
