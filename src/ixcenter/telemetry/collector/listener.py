@@ -1,11 +1,11 @@
 """UDP sockets the collector reads datagrams from, in batches, with the kernel's drop counter.
 
-A ``Listener`` is one non-blocking UDP socket with a large receive buffer. ``drain`` takes what
-the kernel holds, up to a limit, with a tight ``recvfrom`` loop that stops at ``EAGAIN``. (A
-``recvmmsg`` through ctypes measured no faster: the per-datagram Python work dominates either
-way; see bench/RESULTS.md.) Datagrams the kernel had to drop because the buffer was full are
-counted by the kernel per socket; ``kernel_counters`` reads them from ``/proc/net/udp`` (or
-``udp6``), found by the socket's inode, so they are accounted like any other loss.
+A ``Listener`` is one non-blocking UDP socket with a large receive buffer. ``receive_into`` takes
+what the kernel holds, up to a limit, straight into a ``DatagramSlots`` buffer (``recvmmsg`` on
+Linux: many datagrams per system call, no Python object per datagram). Datagrams the kernel
+had to drop because the buffer was full are counted by the kernel per socket;
+``kernel_counters`` reads them from ``/proc/net/udp`` (or ``udp6``), found by the socket's
+inode, so they are accounted like any other loss.
 
 Binding ``::`` listens on IPv6 and IPv4 at once (``IPV6_V6ONLY`` off); IPv4 exporters then arrive
 as ``::ffff:a.b.c.d`` and are reported as ``a.b.c.d``. On a kernel without IPv6, ``::`` falls
@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ixcenter.core.errors import ConfigurationError
+from ixcenter.telemetry.collector.slots import DatagramSlots
 
 logger = logging.getLogger(__name__)
 
-MAX_DATAGRAM = 65535
 _SO_RCVBUFFORCE = 33  # Linux: may exceed net.core.rmem_max (needs CAP_NET_ADMIN)
-_MAPPED = "::ffff:"
 PROC_NET = Path("/proc/net")
 
 
@@ -73,7 +72,6 @@ class Listener:
             raise ConfigurationError(f"cannot listen on UDP {host} port {port}: {exc}") from exc
         sock.setblocking(False)
         self._sock = sock
-        self._mapped = family == socket.AF_INET6
         self._inode = os.fstat(sock.fileno()).st_ino
         self._proc = PROC_NET / ("udp6" if family == socket.AF_INET6 else "udp")
         self.host, self.port = sock.getsockname()[:2]
@@ -83,29 +81,15 @@ class Listener:
     def fileno(self) -> int:
         return self._sock.fileno()
 
-    def drain(self, limit: int) -> list[tuple[bytes, str]]:
-        """Up to ``limit`` ``(payload, exporter address)`` pairs; an empty list if none wait."""
-        out: list[tuple[bytes, str]] = []
-        append = out.append
-        recv = self._sock.recvfrom
+    def receive_into(self, slots: DatagramSlots, limit: int) -> int:
+        """Receive up to ``limit`` datagrams into ``slots``; how many (0 if none wait)."""
         try:
-            if self._mapped:
-                for _ in range(limit):
-                    data, addr = recv(MAX_DATAGRAM)
-                    host = addr[0]
-                    if host.startswith(_MAPPED) and "." in host:
-                        host = host[7:]
-                    append((data, host))
-            else:
-                for _ in range(limit):
-                    data, addr = recv(MAX_DATAGRAM)
-                    append((data, addr[0]))
-        except BlockingIOError:
-            pass
-        except OSError as exc:  # e.g. ENOMEM under pressure: take what was read, try later
+            got = slots.receive(self._sock, limit)
+        except OSError as exc:  # e.g. ENOMEM under pressure: try later
             logger.warning("UDP port %d: receive failed: %s", self.port, exc)
-        self.received += len(out)
-        return out
+            return 0
+        self.received += got
+        return got
 
     def kernel_counters(self) -> KernelCounters:
         """The socket's kernel drop counter and receive queue (zeros if /proc cannot tell)."""

@@ -15,7 +15,7 @@ incoming VLAN. Time: sFlow carries none, so rows get the caller's receive time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from ixcenter.core.errors import DecodeError
 from ixcenter.telemetry.decode import frames
 from ixcenter.telemetry.decode.batch import COUNTER_DTYPE, FLOW_DTYPE, CounterBatch, FlowBatch
+from ixcenter.telemetry.decode.datagrams import Datagrams
 from ixcenter.telemetry.decode.sflow_vector import Buffer, Walk, walk
 from ixcenter.telemetry.decode.sflow_walk import (
     COUNTER_ROW,
@@ -53,17 +54,19 @@ class SflowDecoder:
         """Decode ``(payload, exporter address)`` pairs; bad datagrams are counted, not raised."""
         if self.reference:
             return self._decode_each(datagrams, received_ms)
+        return self.decode_datagrams(Datagrams.join(datagrams), received_ms)
+
+    def decode_datagrams(
+        self, batch: Datagrams, received_ms: int = 0
+    ) -> tuple[FlowBatch, CounterBatch, DecodeStats]:
+        """Decode a batch that lies in one buffer, read in place; as ``decode_many``."""
         stats = DecodeStats()
-        datas = [d for d, _ in datagrams]
-        sources = [s for _, s in datagrams]
-        names = list(dict.fromkeys(sources))
-        index = {name: i for i, name in enumerate(names)}
-        exporter = np.array([index[s] for s in sources], np.int64)
+        names, exporter = batch.names, batch.exporter
         per = [stats.exporter(name) for name in names]
-        buffer = Buffer.join(datas)
+        buffer = Buffer(batch.buffer, batch.starts, batch.lengths)
         found = walk(buffer)
         counters = bytearray()
-        counter_of = _counter_samples(found, datas, exporter, counters, received_ms)
+        counter_of = _counter_samples(found, batch, counters, received_ms)
         vector = ~found.fallback
         order = found.flow_order()
         flow_of = exporter[found.flow_datagram[order]]
@@ -74,10 +77,10 @@ class SflowDecoder:
         np.add.at(drops, flow_of, found.flow_drops[order])
         _add(per, "agent_drops", drops)
         rows = bytearray()
-        fallback = _Fallback(datas, buffer.starts, exporter, per, received_ms)
+        fallback = _Fallback(batch, per, received_ms)
         for i in np.flatnonzero(found.fallback).tolist():
             fallback.walk(i, rows, counters)
-        self._sequences(found, vector, fallback, datas, sources, exporter, per)
+        self._sequences(found, vector, fallback, batch, per)
         columns = [flow_of, found.flow_rate[order], found.flow_input[order],
                    found.flow_output[order], found.flow_frame[order], found.flow_header[order],
                    found.flow_header_length[order], found.flow_header_protocol[order],
@@ -104,9 +107,7 @@ class SflowDecoder:
         found: Walk,
         vector: NDArray[np.bool_],
         fallback: _Fallback,
-        datas: list[bytes],
-        sources: list[str],
-        exporter: Ints,
+        batch: Datagrams,
         per: list[ExporterStats],
     ) -> None:
         """Sequence numbers of the decoded datagrams, stream by stream, in datagram order.
@@ -119,6 +120,7 @@ class SflowDecoder:
         at = np.flatnonzero(ok)
         if not len(at):
             return
+        exporter = batch.exporter
         keys = np.empty((len(at), 7), np.int64)
         keys[:, 0], keys[:, 1], keys[:, 6] = exporter[at], found.kind[at], found.sub_agent[at]
         keys[:, 2:6] = found.agent[at]
@@ -138,13 +140,14 @@ class SflowDecoder:
         back = np.add.reduceat((gap < 0).astype(np.int64), starts)
         scratch = ExporterStats()
         step = self.sequences.step
+        view = memoryview(batch.buffer)
         for s, last, n_ahead, n_back in zip(starts.tolist(), lasts.tolist(), ahead.tolist(),
                                             back.tolist(), strict=True):  # fmt: skip
             i = int(at[s])
-            data = datas[i]
-            key = (sources[i], data[8:12] if found.kind[i] == 1 else data[8:24],
-                   int(found.sub_agent[i]))  # fmt: skip
+            head = int(batch.starts[i]) + 8
+            agent = bytes(view[head : head + (4 if found.kind[i] == 1 else 16)])
             counts = per[exporter[i]]
+            key = (batch.names[exporter[i]], agent, int(found.sub_agent[i]))
             step(key, int(seq[s]), counts)
             if last != s:
                 step(key, int(seq[last]), scratch)
@@ -195,27 +198,21 @@ class SflowDecoder:
 class _Fallback:
     """Datagrams the bulk walk left over, walked one at a time with the reference walk."""
 
-    def __init__(
-        self,
-        datas: list[bytes],
-        starts: Ints,
-        exporter: Ints,
-        per: list[ExporterStats],
-        time_ms: int,
-    ) -> None:
-        self.datas, self.starts, self.exporter, self.per = datas, starts, exporter, per
+    def __init__(self, batch: Datagrams, per: list[ExporterStats], time_ms: int) -> None:
+        self.batch, self.per = batch, per
         self.time_ms = time_ms
         self.walked: list[int] = []  # decoded without error
         self.row_of: list[int] = []  # the datagram of each flow row appended
         self.counter_of: list[int] = []  # the datagram of each counter row appended
 
     def walk(self, i: int, rows: bytearray, counters: bytearray) -> None:
-        exporter = int(self.exporter[i])
+        batch = self.batch
+        exporter = int(batch.exporter[i])
         counts = self.per[exporter]
         mark, cmark = len(rows), len(counters)
         try:
             _, _, _, samples, drops = walk_datagram(
-                self.datas[i], int(self.starts[i]), exporter, rows, counters, self.time_ms
+                batch.payload(i), int(batch.starts[i]), exporter, rows, counters, self.time_ms
             )
         except DecodeError as exc:
             del rows[mark:], counters[cmark:]
@@ -232,18 +229,19 @@ class _Fallback:
         self.counter_of += [i] * added
 
 
-def _counter_samples(
-    found: Walk, datas: list[bytes], exporter: Ints, counters: bytearray, time_ms: int
-) -> Ints:
-    """Read the counter samples the bulk walk located; returns the datagram of each row.
-
-    A datagram whose counter sample is malformed joins ``found.fallback`` (rows taken back).
+def _counter_samples(found: Walk, batch: Datagrams, counters: bytearray, time_ms: int) -> Ints:
+    """Read the counter samples the bulk walk located, in place; returns the datagram of each
+    row. A datagram whose counter sample is malformed joins ``found.fallback`` (rows taken back).
     """
+    if not len(found.counter_datagram):
+        return np.zeros(0, np.int64)
+    view = cast(bytes, memoryview(batch.buffer))  # struct reads any buffer, in place
+    base = batch.starts[found.counter_datagram]
     owner: list[int] = []
     current, mark, owned = -1, 0, 0
     for i, start, end, expanded in zip(found.counter_datagram.tolist(),
-                                       found.counter_start.tolist(),
-                                       found.counter_end.tolist(),
+                                       (found.counter_start + base).tolist(),
+                                       (found.counter_end + base).tolist(),
                                        found.counter_expanded.tolist(), strict=True):  # fmt: skip
         if i != current:
             current, mark, owned = i, len(counters), len(owner)
@@ -251,7 +249,7 @@ def _counter_samples(
             continue
         before = len(counters)
         try:
-            counter_sample(datas[i], start, end, expanded, int(exporter[i]), counters, time_ms)
+            counter_sample(view, start, end, expanded, int(batch.exporter[i]), counters, time_ms)
         except DecodeError:
             del counters[mark:], owner[owned:]
             found.fallback[i] = True

@@ -1,11 +1,12 @@
 """sFlow v5 datagrams walked all at once: samples and records of a whole batch as numpy arrays.
 
-The datagrams are joined into one buffer, each starting at a multiple of 4 bytes. Every sFlow
-field is a 4-byte XDR word at a 4-aligned offset from its datagram's start, so one big-endian
-``uint32`` view of the buffer reads any field by word index. The walk keeps one cursor per
-datagram and steps all datagrams through their first sample, then their second, and so on
-(a batch's datagrams hold a handful of samples each); then it steps all flow samples through
-their records the same way. No Python object is made per sample.
+The datagrams lie in one buffer (joined, or as the collector received them into its slots),
+each starting at a multiple of 4 bytes. Every sFlow field is a 4-byte XDR word at a 4-aligned
+offset from its datagram's start, so one big-endian ``uint32`` view of the buffer reads any
+field by word index. The walk keeps one cursor per datagram and steps all datagrams through
+their first sample, then their second, and so on (a batch's datagrams hold a handful of
+samples each); then it steps all flow samples through their records the same way. No Python
+object is made per sample.
 
 What this walk does not take on, it leaves to the per-datagram reference walk in ``sflow.py``
 by marking the datagram in ``Walk.fallback``: anything malformed (so the reference raises the
@@ -22,38 +23,27 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ixcenter.telemetry.decode.frames import PAD, windows
+from ixcenter.telemetry.decode.datagrams import join_payloads
+from ixcenter.telemetry.decode.frames import windows
 
 Ints = NDArray[np.int64]
 
 MAX_SAMPLES = 64  # more samples than this in one datagram: the reference walk reads it
 MAX_RECORDS = 32  # more records than this in one flow sample: likewise
 _IFINDEX = 0x3FFFFFFF
-_ZEROS = (b"", b"\0", b"\0\0", b"\0\0\0")
 
 
 @dataclass(frozen=True, slots=True)
 class Buffer:
     """The batch's datagrams in one buffer: ``starts`` (bytes, 4-aligned) and ``lengths``."""
 
-    data: bytes  # the datagrams, each padded to 4 bytes, then PAD zero bytes
+    data: Any  # bytes or a uint8 array: the datagrams, then ``PAD`` readable bytes past each
     starts: Ints
     lengths: Ints
 
     @classmethod
     def join(cls, datagrams: list[bytes]) -> Buffer:
-        lengths = np.fromiter(map(len, datagrams), np.int64, len(datagrams))
-        pads = -lengths & 3
-        if pads.any():
-            parts: list[bytes] = []
-            for data, pad in zip(datagrams, pads.tolist(), strict=True):
-                parts += (data, _ZEROS[pad])
-            parts.append(bytes(PAD))
-        else:
-            parts = [*datagrams, bytes(PAD)]
-        starts = np.zeros(len(datagrams), np.int64)
-        np.cumsum((lengths + pads)[:-1], out=starts[1:])
-        return cls(b"".join(parts), starts, lengths)
+        return cls(*join_payloads(datagrams))
 
     def words(self) -> NDArray[Any]:
         return np.frombuffer(self.data, ">u4")

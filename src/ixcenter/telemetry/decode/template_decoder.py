@@ -11,6 +11,8 @@ arrival order and what the fast path knows of templates and options is dropped a
 ``decode_one``, so a template learnt in datagram i applies to the data of the datagrams after
 it. Sequence numbers are accounted once per batch, per stream in arrival order. Rows, counts,
 sequence accounting and templates are the same as decoding every datagram with ``decode_one``.
+A batch is read where it lies (``decode_datagrams``: the collector's receive buffer) or joined
+first (``decode_many``: a list of payloads).
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from numpy.typing import NDArray
 from ixcenter.core.errors import DecodeError
 from ixcenter.telemetry.decode import elements
 from ixcenter.telemetry.decode.batch import CounterBatch, FlowBatch
+from ixcenter.telemetry.decode.datagrams import Datagrams
 from ixcenter.telemetry.decode.stats import DecodeStats, ExporterStats
 from ixcenter.telemetry.decode.template_pending import PendingSets, PendingTemplate
 from ixcenter.telemetry.decode.template_sequences import streams
 from ixcenter.telemetry.decode.templates import ExporterOptions, Template, TemplateCache
 
-_PAD = bytes(64)  # after the last datagram, so every header read stays inside the buffer
 _MALFORMED = -2
 _LEARNT_SETS = 256  # template sets remembered as parsed (forgotten all at once when full)
 
@@ -58,11 +60,12 @@ class Headers:
     count: NDArray[np.int64]  # NetFlow v9 header count; -1 in IPFIX
 
 
-def read_headers(joined: bytes, starts: NDArray[np.int64], dtype: np.dtype[Any]) -> NDArray[Any]:
+def read_headers(joined: Any, starts: NDArray[np.int64], dtype: np.dtype[Any]) -> NDArray[Any]:
     """The first ``dtype.itemsize`` bytes of each datagram, read as ``dtype`` (one per datagram).
 
-    ``joined`` is the datagrams back to back followed by ``_PAD``; bytes past the end of a short
-    datagram are its neighbour's, so callers check lengths before trusting a field.
+    ``joined`` holds the datagrams with ``datagrams.PAD`` readable bytes past each; bytes past
+    the end of a short datagram are whatever follows it, so callers check lengths before
+    trusting a field.
     """
     buf = np.frombuffer(joined, np.uint8)
     raw = buf[starts[:, None] + np.arange(dtype.itemsize)]
@@ -160,16 +163,17 @@ class TemplateDecoder:
         These protocols carry their own times, so ``received_ms`` is unused; it keeps the API
         uniform with sFlow's.
         """
+        return self.decode_datagrams(Datagrams.join(datagrams), received_ms)
+
+    def decode_datagrams(
+        self, batch: Datagrams, received_ms: int = 0
+    ) -> tuple[FlowBatch, CounterBatch, DecodeStats]:
+        """Decode a batch that lies in one buffer, read in place; as ``decode_many``."""
         stats = DecodeStats()
-        payloads, sources = zip(*datagrams, strict=True) if datagrams else ((), ())
-        names = list(dict.fromkeys(sources))
+        names = batch.names
         counts = [stats.exporter(name) for name in names]
-        index = [0] * len(sources)
-        if len(names) > 1:
-            index = list(map({name: i for i, name in enumerate(names)}.__getitem__, sources))
-        lengths = np.fromiter(map(len, payloads), np.int64, len(payloads))
-        starts = np.cumsum(lengths) - lengths
-        joined = b"".join((*payloads, _PAD))
+        index = batch.exporter.tolist()
+        joined, starts, lengths = batch.buffer, batch.starts, batch.lengths
         heads = self.scan(joined, starts, lengths)
         keys = np.array(index, np.uint64) << np.uint64(48) | heads.domain << np.uint64(16)
         keys |= heads.set_id
@@ -178,9 +182,9 @@ class TemplateDecoder:
         view = memoryview(joined)
         chunks: list[NDArray[Any]] = []
         pending = PendingSets()
-        records = [_MALFORMED] * len(datagrams)  # per datagram; -1: not known
+        records = [_MALFORMED] * len(batch)  # per datagram; -1: not known
         fast_at: list[int] = []  # the datagrams that took the fast path
-        choices = [0] * len(datagrams)  # of each of those, its entry in ``options``
+        choices = [0] * len(batch)  # of each of those, its entry in ``options``
         options: list[tuple[int, int]] = []  # (boot time, sampling) as the fast path read them
         known: dict[int, tuple[int, PendingTemplate, int]] = {}  # key: record size, sets, choice
         for i, key in enumerate(key_list):
@@ -198,12 +202,13 @@ class TemplateDecoder:
                     records[i] = n
                     fast_at.append(i)
                     continue
-            records[i] = self._one(datagrams[i], index[i], chunks, counts, pending)
+            datagram = (batch.payload(i), names[index[i]])
+            records[i] = self._one(datagram, index[i], chunks, counts, pending)
             known.clear()  # templates and options may have changed
         n_of = np.array(records, np.int64)
         self._count(heads, keys, counts, fast_at, n_of)
         self._sequences(heads, keys, names, counts, n_of)
-        table = np.empty((len(datagrams), 6), np.int64)
+        table = np.empty((len(batch), 6), np.int64)
         table[:, 0] = n_of
         table[:, 1] = keys >> np.uint64(48)
         table[:, 2] = heads.export_ms
