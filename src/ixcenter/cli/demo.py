@@ -126,9 +126,9 @@ def _exchange_alive(app: App, seed: int, reduced: bool) -> Iterator[None]:
 
     reason = "asked for with --reduced" if reduced else None
     if reason is None:
-        exchange.down(app.settings)  # a lab left by an earlier demo
         options = exchange.LabOptions(members_per_center=12, seed=seed)
         try:
+            exchange.down(app.settings)  # a lab left by an earlier demo
             with console(stderr=True).status("bringing the lab up") as spinner:
                 exchange.up(app.registry, app.settings, options,
                             step=lambda text: spinner.update(f"lab: {text}"))  # fmt: skip
