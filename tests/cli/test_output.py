@@ -37,7 +37,10 @@ def test_record_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out) == PLAIN
 
 
-def test_table_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_for_people(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that rich cuts no cell
     table([ROW], list(ROW), as_json=False)
     out = capsys.readouterr().out
     assert "192.0.2.0/24, 2001:db8::/32" in out and "established" in out

@@ -150,7 +150,8 @@ def _charts(registry: Registry, settings: Settings) -> list[Chart]:
         centers = session.execute(
             select(ExchangeCenter.id, ExchangeCenter.code).order_by(ExchangeCenter.code)
         ).all()
-    end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    # up to the end of the current minute: a lab up for seconds already draws its first point
+    end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     window = Window(end - dt.timedelta(minutes=MINUTES), end)
     charts = []
     try:
