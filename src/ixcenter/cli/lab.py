@@ -25,15 +25,18 @@ def lab() -> None:
     Every exchange center with route servers gets its sites as network namespaces joined by
     links with the registry's latencies, rs1 (BIRD) and rs2 (OpenBGPD) with stayrtr, an ExaBGP
     router per member announcing its prefixes (some wrong on purpose, so filtering shows),
-    traffic between members, and sFlow from the fabric into the flow collector. Everything
-    stays inside namespaces the lab creates; `ixc lab down` removes it all.
+    traffic between members and over their private interconnects (across centers too), and
+    sFlow from the fabric into the flow collector. Everything stays inside namespaces the lab
+    creates; `ixc lab down` removes it all. Use a data directory of its own: the lab's route
+    servers and flow store live there.
 
     \b
-    ixc demo-data --members 12 --centers 2   # a registry to emulate
-    ixc lab up                               # build and start it (about a minute)
-    ixc lab status                           # sessions, processes, traffic stored
-    ixc rs routes BJ-rs1 <session> --filtered
-    ixc flows top
+    ixc demo-data --members 12 --centers 2     # a registry to emulate
+    ixc lab up                                 # build and start it (under a minute)
+    ixc lab status                             # sessions, processes, traffic stored
+    ixc rs status --sessions                   # the lab's route servers, as in production
+    ixc rs routes BJIX-rs1 <session> --filtered
+    ixc flows matrix --last 10m; ixc flows centers --last 10m
     ixc lab down
     """
 
