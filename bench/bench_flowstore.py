@@ -57,6 +57,7 @@ from ixcenter.telemetry.store import (
 from ixcenter.telemetry.store import manifest as manifests
 from ixcenter.telemetry.store.aggregate import parquet
 from ixcenter.telemetry.store.counters import PortSide
+from ixcenter.telemetry.store.raw_log import rows_table
 from ixcenter.telemetry.store.schema import FLOWS_1D, FLOWS_1H, FLOWS_1M, FLOWS_5M
 
 MEMBERS = 1_000
@@ -147,7 +148,7 @@ def bench_writes(directory: Path, total: int) -> list[tuple[str, int, float, flo
     out.append(("parquet: EnrichingSink (enrich + raw + 1 min)", rows, *_timed(run_sink)))
     writer.close()
     native = duckdb.connect(str(directory / "native.duckdb"), config={"threads": 1})
-    tables_arrow = [e.to_arrow() for e in enriched]
+    tables_arrow = [rows_table(e) for e in enriched]
     native.register("first", tables_arrow[0])
     native.execute("CREATE TABLE raw AS SELECT * FROM first WHERE FALSE")
     native.execute("CREATE TABLE flows_1m AS " + aggregate.minutes_from_raw("first") + " LIMIT 0")

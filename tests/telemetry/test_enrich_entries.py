@@ -8,6 +8,7 @@ import numpy as np
 from ixcenter.telemetry.decode.batch import FLOW_DTYPE, FlowBatch
 from ixcenter.telemetry.enrich import EnrichmentTables, enrich
 from ixcenter.telemetry.store.counters import PortSide
+from ixcenter.telemetry.store.raw_log import rows_table
 from ixcenter.telemetry.store.records import EnrichedFlows, empty_sides
 
 MAC_A, MAC_B = 0x02_00_00_00_00_0A, 0x02_00_00_00_00_0B
@@ -44,6 +45,6 @@ def test_sides_given_as_columns_come_back_the_same() -> None:
     enriched = EnrichedFlows.from_sides(FlowBatch(np.zeros(500, FLOW_DTYPE), ["e"]), sides)
     assert (enriched.sides == sides).all()
     assert enriched.table[0].tolist() == (0, 0, 0, 0, 0)  # entry 0: unknown
-    raw = enriched.to_arrow()
+    raw = rows_table(enriched)  # as the raw tier reads them back
     for name in sides.dtype.names or ():
         assert raw.column(name).to_pylist() == sides[name].tolist()

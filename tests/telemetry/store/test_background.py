@@ -184,12 +184,16 @@ def test_a_flush_that_fails_lists_nothing_and_leaves_no_parts(
     with pytest.raises(OSError, match="No space"):
         writer.flush()
     monkeypatch.undo()
-    listed = {f.path for f in writer.manifest.files}
-    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*/*.parquet")} == listed
+    listed = {f.path: f for f in writer.manifest.files}
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*/*")} == set(listed)
+    (segment,) = writer.manifest.tier_files("raw")
+    assert (tmp_path / segment.path).stat().st_size == segment.size  # the failed rows cut off
     writer.append(_batch(START, size=3))
     writer.flush()
     writer.close()
     with FlowStoreReader(tmp_path) as reader:
         start, end = int(START.timestamp()), int((START + HOUR).timestamp())
         total = reader.query(Family.FLOWS, start, end, "SELECT SUM(bytes) FROM {rows}")
+        raw = reader.query(Family.RAW, start, end, "SELECT COUNT(*), SUM(bytes) FROM {rows}")
     assert total == [(200 * 100 * 10 + 200 * 3 * 10,)]
+    assert raw == [(200 + 200, 200 * 100 + 200 * 3)]

@@ -1,4 +1,5 @@
-"""The flow store: Parquet parts listed by an atomically swapped manifest, queried with DuckDB.
+"""The flow store: Parquet parts (and raw-tier segments) listed by an atomically swapped
+manifest, queried with DuckDB.
 
 One process writes (``FlowStoreWriter``, holding ``writer.lock``); any number of processes read
 (``FlowStoreReader``) at the same time. Tables and tiers: ``store.schema``. Why Parquet files and
@@ -15,8 +16,13 @@ from ixcenter.telemetry.store.writer import FlowStoreWriter, StoreOptions
 
 
 def options(settings: Settings) -> StoreOptions:
-    """The writer's options from the settings (retention per tier, settle time)."""
-    return StoreOptions(retention=settings.flow_retention, settle_s=settings.flow_settle_s)
+    """The writer's options from the settings (retention per tier, settle time, raw tier)."""
+    return StoreOptions(
+        retention=settings.flow_retention,
+        settle_s=settings.flow_settle_s,
+        raw_compression=settings.flow_raw_compression,
+        raw_max_bytes=int(settings.flow_raw_max_gb * 10**9),
+    )
 
 
 def open_writer(settings: Settings, clock: Clock | None = None) -> FlowStoreWriter:

@@ -57,9 +57,7 @@ _COUNTER_SUMS = ", ".join(
 
 
 def merge(tier: Tier, relation: str) -> str:
-    """Several parts of one tier -> one, with equal keys summed (raw rows are only sorted)."""
-    if tier.family is Family.RAW:
-        return f"SELECT * FROM {relation} ORDER BY ts_ms"  # noqa: S608
+    """Several parts of one aggregate tier -> one, with equal keys summed."""
     if tier.family is Family.FLOWS:
         return flows_rollup(relation, tier.grain)
     return (

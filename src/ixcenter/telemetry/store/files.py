@@ -1,9 +1,7 @@
-"""Writing one tier's rows as immutable Parquet parts, one per partition they fall into.
+"""Writing one aggregate tier's rows as immutable Parquet parts, one per partition they fall into.
 
-Parquet settings per family: the aggregate tiers are small and read often (zstd, dictionaries,
-statistics on every column); the raw tier is large, written at the collector's rate and read
-rarely, so it is written for speed (``raw_compression``, default lz4; dictionaries only for the
-columns with few distinct values; statistics only on its time column, which queries filter on).
+The aggregate tiers are small and read often: zstd, dictionaries, statistics on every column.
+(The raw tier is a log of Arrow IPC segments: ``store.raw_log``.)
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -21,21 +19,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ixcenter.telemetry.store.manifest import DataFile
-from ixcenter.telemetry.store.schema import RAW_SCHEMA, Family, Tier
+from ixcenter.telemetry.store.schema import Tier
 
 ROW_GROUP_ROWS = 256 * 1024
 Compression = Literal["zstd", "snappy", "lz4", "gzip", "brotli", "none"]
-# Raw columns with few distinct values per part: dictionary-encoded; the rest (addresses, L4
-# ports, byte counts) mostly are not, and a dictionary that overflows costs time for nothing.
-RAW_DICTIONARY = [
-    f.name
-    for f in RAW_SCHEMA
-    if f.name
-    in {"exporter", "kind", "ip_version", "protocol", "vlan", "src_mac", "dst_mac", "sampling_rate"}
-    or f.name in {"in_if", "out_if"}
-    or f.name.startswith(("src_org", "dst_org", "src_asn", "dst_asn", "src_node", "dst_node"))
-    or f.name.startswith(("src_center", "dst_center", "src_port", "dst_port"))
-]
 
 
 class PartNumbers:
@@ -64,7 +51,6 @@ class PartWriter:
     directory: Path
     numbers: PartNumbers
     compression: Compression = "zstd"
-    raw_compression: Compression = "lz4"
     written: list[str] = field(default_factory=list)  # relative paths, in order
 
     def write(self, tier: Tier, table: pa.Table) -> list[DataFile]:
@@ -95,20 +81,10 @@ class PartWriter:
         relative = f"{tier.name}/{stamp}/part-{self.numbers.take():09d}.parquet"
         path = self.directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, **self._settings(tier))
+        pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression=self.compression)
         fsync(path)
         self.written.append(relative)
         return DataFile(tier.name, relative, partition, low, high, table.num_rows)
-
-    def _settings(self, tier: Tier) -> dict[str, Any]:
-        if tier.family is not Family.RAW:
-            return {"compression": self.compression}
-        return {
-            "compression": self.raw_compression,
-            "use_dictionary": RAW_DICTIONARY,
-            "write_statistics": [tier.time_column],
-            "data_page_size": 8 << 20,
-        }
 
     def write_table(self, prefix: str, table: pa.Table) -> str:
         """``table`` as ``<prefix>-<part number>.parquet``; returns its relative path."""

@@ -6,8 +6,11 @@
   from another rollup tier, when that tier's watermark has passed it.
 - **Merge**: a partition of an aggregate tier whose span is over (and whose tier is rolled up
   past it) is rewritten as one sorted part with equal keys summed; an open partition is merged
-  once it has ``max_open_parts`` parts. Raw parts are large already and just wait for expiry.
-- **Expiry**: a partition whose whole span is older than the tier's retention leaves the manifest.
+  once it has ``max_open_parts`` parts. Raw segments (``store.raw_log``) are large already and
+  just wait for expiry.
+- **Expiry**: a partition whose whole span is older than the tier's retention leaves the manifest;
+  so does a raw segment whose newest row is, and the oldest raw segments while the raw tier is
+  larger than ``raw_max_bytes``. The segment the writer is appending to is never expired.
 
 Each job returns a new manifest; the writer publishes it, so readers never see half a job.
 """
@@ -60,12 +63,14 @@ class Maintenance:
         parts: PartWriter,
         options: StoreOptions,
         now: int,
+        appending: str | None = None,
     ) -> None:
         self.directory = directory
         self.con = con
         self.parts = parts
         self.options = options
         self.now = now
+        self.appending = appending  # the raw segment the writer appends to
 
     def run(self, manifest: Manifest) -> tuple[Report, Manifest]:
         report = Report()
@@ -140,15 +145,41 @@ class Maintenance:
 
     def expire(self, manifest: Manifest, report: Report) -> Manifest:
         old: list[DataFile] = []
+        raw: list[DataFile] = []
         for f in manifest.files:
             tier = BY_NAME[f.tier]
             keep = self.options.retention_of(tier.name)
-            if f.partition + tier.partition <= self.now - keep:
+            if tier.family is Family.RAW:
+                if f.path == self.appending:
+                    continue
+                if f.ts_max // 1000 < self.now - keep:
+                    old.append(f)
+                else:
+                    raw.append(f)
+            elif f.partition + tier.partition <= self.now - keep:
                 old.append(f)
-                report.expired[tier.name] = report.expired.get(tier.name, 0) + 1
+        old += _over_size(raw, self.options.raw_max_bytes - _appending_size(manifest, self))
+        for f in old:
+            report.expired[f.tier] = report.expired.get(f.tier, 0) + 1
         if not old:
             return manifest
         return manifest.changed(remove=old, now=self.now)
+
+
+def _appending_size(manifest: Manifest, job: Maintenance) -> int:
+    return sum(f.size for f in manifest.files if f.path == job.appending)
+
+
+def _over_size(files: list[DataFile], budget: int) -> list[DataFile]:
+    """The oldest of ``files`` whose removal brings their total size within ``budget``."""
+    total = sum(f.size for f in files)
+    out: list[DataFile] = []
+    for f in sorted(files, key=lambda f: (f.ts_max, f.path)):
+        if total <= budget:
+            break
+        out.append(f)
+        total -= f.size
+    return out
 
 
 def _chunks(start: int, end: int, span: int) -> list[tuple[int, int]]:

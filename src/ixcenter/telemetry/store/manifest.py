@@ -1,6 +1,7 @@
 """The manifest: which files make up the store right now, swapped atomically.
 
-Data files are written once and never changed. A writer adds files, and replaces merged or
+Parquet parts are written once and never changed (raw segments only grow, and a manifest says
+how many of their bytes it covers). A writer adds files, and replaces merged or
 expired ones, by writing a new ``manifest.json`` next to the old one and renaming it over it
 (``os.replace`` is atomic on POSIX). A reader reads one manifest and queries exactly its files,
 so it sees every flush whole or not at all, however the writer merges in the meantime. Files a
@@ -29,7 +30,11 @@ GRACE_SECONDS = 600
 
 @dataclass(frozen=True, slots=True)
 class DataFile:
-    """One immutable Parquet file of a tier: its partition and the time range of its rows."""
+    """One file of a tier: its partition and the time range of its rows.
+
+    Parquet parts are written once and never changed. A raw segment (``store.raw_log``) grows
+    while its writer appends to it; ``size`` is how many of its bytes this manifest covers.
+    """
 
     tier: str
     path: str  # relative to the store directory
@@ -37,6 +42,7 @@ class DataFile:
     ts_min: int  # seconds (raw: milliseconds, as its time column)
     ts_max: int
     rows: int
+    size: int = 0  # bytes readers may read (raw segments; 0 for Parquet parts)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +52,7 @@ class DataFile:
             "ts_min": self.ts_min,
             "ts_max": self.ts_max,
             "rows": self.rows,
+            "size": self.size,
         }
 
 
@@ -79,12 +86,19 @@ class Manifest:
         *,
         add: Iterable[DataFile] = (),
         remove: Iterable[DataFile] = (),
+        grown: Iterable[DataFile] = (),
         now: float,
         **changes: Any,
     ) -> Manifest:
-        """The next generation: files added and removed (removed ones wait out the grace)."""
+        """The next generation: files added and removed (removed ones wait out the grace).
+
+        ``grown`` are new versions of listed files (a raw segment appended to); one this
+        manifest no longer lists (expired meanwhile) stays out.
+        """
         gone = {f.path for f in remove}
-        files = tuple(f for f in self.files if f.path not in gone) + tuple(add)
+        newer = {f.path: f for f in grown}
+        files = tuple(newer.get(f.path, f) for f in self.files if f.path not in gone)
+        files += tuple(add)
         retired = self.retired + tuple((path, now) for path in sorted(gone))
         return replace(
             self, generation=self.generation + 1, files=files, retired=retired, **changes

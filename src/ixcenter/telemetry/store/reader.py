@@ -1,7 +1,8 @@
 """Reading a flow store from any process, while its writer goes on writing.
 
 A reader needs no lock: it reads the manifest (again only when the file changed) and queries the
-Parquet files it lists with an in-memory DuckDB. Queries are SQL templates whose ``{rows}`` is
+Parquet files it lists with an in-memory DuckDB (the raw tier's segments are read with Arrow and
+handed to DuckDB as a table: ``store.raw_log``). Queries are SQL templates whose ``{rows}`` is
 replaced by the rows of one family over a window, stitched from its tiers (``store.plan``)::
 
     reader.query(Family.FLOWS, start, end,
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ixcenter.telemetry.store import manifest as manifests
+from ixcenter.telemetry.store import raw_log
 from ixcenter.telemetry.store.aggregate import parquet
 from ixcenter.telemetry.store.manifest import Manifest
 from ixcenter.telemetry.store.plan import Coverage, Piece, pieces
@@ -83,30 +85,36 @@ class FlowStoreReader:
         }
 
     def plan(self, family: Family, start: int, end: int, step: int | None = None) -> list[Piece]:
-        if family is Family.RAW:
-            return [Piece(RAW, start, end)]
         manifest = self.manifest()
         return pieces(start, end, family_tiers(family), self.coverage(manifest, family), step)
 
     def relation(
         self, family: Family, start: int, end: int, step: int | None = None, *, reload: bool = False
     ) -> str:
-        """A SQL relation with the rows of ``family`` whose time is in [start, end) (seconds)."""
+        """A SQL relation with the rows of an aggregate ``family`` whose time is in [start, end)
+        (seconds). The raw tier has no SQL relation of its own: ``raw_rows``."""
+        if family is Family.RAW:
+            raise ValueError("the raw tier is read with raw_rows")
         manifest = self.manifest(reload=reload)
         parts: list[str] = []
         for piece in self.plan(family, start, end, step):
-            scale = 1000 if piece.tier is RAW else 1
-            a, b = piece.start * scale, piece.end * scale
-            files = manifest.overlapping(piece.tier.name, a, b)
+            files = manifest.overlapping(piece.tier.name, piece.start, piece.end)
             if not files:
                 continue
             source = parquet([str(self.directory / f.path) for f in files])
             column = piece.tier.time_column
-            where = f"{column} >= {a} AND {column} < {b}"
+            where = f"{column} >= {piece.start} AND {column} < {piece.end}"
             parts.append(f"SELECT * FROM {source} WHERE {where}")  # noqa: S608 - no user text
         if not parts:
             return _empty(SCHEMAS[family])
         return "(" + " UNION ALL ".join(parts) + ")"
+
+    def raw_rows(self, start: int, end: int, *, reload: bool = False) -> pa.RecordBatchReader:
+        """The raw tier's rows whose time is in [start, end) (seconds), sides spelled out,
+        read lazily (``read_all()`` for a table)."""
+        manifest = self.manifest(reload=reload)
+        a, b = start * 1000, end * 1000
+        return raw_log.scan(self.directory, manifest.overlapping(RAW.name, a, b), a, b)
 
     def query(
         self,
@@ -119,17 +127,31 @@ class FlowStoreReader:
     ) -> list[tuple[Any, ...]]:
         """Rows of ``template`` with ``{rows}`` the family's rows in [start, end)."""
         try:
-            relation = self.relation(family, start, end, step)
-            return self._run(template.replace("{rows}", relation), params)
-        except duckdb.IOException:
+            return self._query(family, start, end, template, params, step, reload=False)
+        except (duckdb.IOException, OSError):
             # a part was merged and deleted between our manifest and the read: read the new one
             logger.info("flow store %s changed under a query; retrying", self.directory)
-            relation = self.relation(family, start, end, step, reload=True)
-            return self._run(template.replace("{rows}", relation), params)
+            return self._query(family, start, end, template, params, step, reload=True)
 
-    def _run(self, sql: str, params: dict[str, Any] | None) -> list[tuple[Any, ...]]:
+    def _query(
+        self,
+        family: Family,
+        start: int,
+        end: int,
+        template: str,
+        params: dict[str, Any] | None,
+        step: int | None,
+        *,
+        reload: bool,
+    ) -> list[tuple[Any, ...]]:
         cursor = self._con.cursor()
         try:
+            if family is Family.RAW:
+                cursor.register("raw_rows", self.raw_rows(start, end, reload=reload))
+                sql = template.replace("{rows}", "raw_rows")
+            else:
+                relation = self.relation(family, start, end, step, reload=reload)
+                sql = template.replace("{rows}", relation)
             return (
                 cursor.sql(sql, params=params).fetchall() if params else cursor.sql(sql).fetchall()
             )

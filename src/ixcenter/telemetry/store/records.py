@@ -4,8 +4,9 @@
 and which received it. A side is the member (organisation), ASN, port, node and exchange center
 (``SIDE_DTYPE``; entry 0 is all zeros: an unknown MAC). The enricher fills the two index
 columns with one look-up per side; the ten side columns of a row are only spelled out where they
-are stored (the raw tier) or asked for (``sides``), and the 1-minute tier groups on the two
-indexes, so no side value is copied per row until it must be.
+are asked for (``sides``; raw-tier reads), and the 1-minute tier groups on the two indexes, so no
+side value is copied per row until it must be (the raw tier stores the indexes and the table:
+``store.raw_log``).
 """
 
 from __future__ import annotations
@@ -14,21 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import NDArray
 
 from ixcenter.telemetry.decode.batch import FlowBatch
-from ixcenter.telemetry.store.schema import RAW_SCHEMA, SIDE_COLUMNS
+from ixcenter.telemetry.store.schema import SIDE_COLUMNS
 
 _SIDE_DTYPES = {"org": "<i4", "asn": "<u4", "port": "<i4", "node": "<i4", "center": "<i4"}
 SIDE_DTYPE = np.dtype([(c, _SIDE_DTYPES[c]) for c in SIDE_COLUMNS])
 SIDES_DTYPE = np.dtype(
     [(f"{side}_{c}", _SIDE_DTYPES[c]) for side in ("src", "dst") for c in SIDE_COLUMNS]
 )
-
-_SIDE_NAMES = frozenset(f"{s}_{c}" for s in ("src", "dst") for c in SIDE_COLUMNS)
-# Raw-tier column <- FlowBatch column, where the names differ.
-_RENAMED = {"ts_ms": "time_ms", "src_l4": "src_port", "dst_l4": "dst_port"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +74,6 @@ class EnrichedFlows:
             for column in SIDE_COLUMNS:
                 out[f"{side}_{column}"] = self.side(side, column)
         return out
-
-    def to_arrow(self) -> pa.Table:
-        """The rows as the raw tier stores them (``RAW_SCHEMA``)."""
-        rows = self.flows.rows
-        exporters = pa.array(list(self.flows.exporters) or [""], pa.string())
-        columns: list[pa.Array[Any]] = []
-        for field in RAW_SCHEMA:
-            if field.name == "exporter":
-                columns.append(exporters.take(rows["exporter"].astype(np.int32)))
-            elif field.name in _SIDE_NAMES:
-                side, name = field.name.split("_", 1)
-                columns.append(pa.array(self.side(side, name), field.type))
-            else:
-                column = rows[_RENAMED.get(field.name, field.name)]
-                columns.append(pa.array(np.ascontiguousarray(column), field.type))
-        return pa.Table.from_arrays(columns, schema=RAW_SCHEMA)
 
 
 def empty_sides(length: int) -> NDArray[Any]:

@@ -1,10 +1,11 @@
 """The one process that writes a flow store: buffers rows, flushes parts, runs maintenance.
 
 ``FlowStoreWriter(directory)`` takes an exclusive lock on the directory (a second writer gets a
-``ConfigurationError``; readers need no lock). ``append`` keeps each batch's raw rows (as Arrow,
-if the raw tier is kept) and its 1-minute aggregate (``store.minutes``, numpy); ``flush()``
-writes them (and the counter buckets, the unknown-MAC table and the writer's state) as new
-Parquet parts, then publishes them with one manifest swap. A flush that returned is durable.
+``ConfigurationError``; readers need no lock). ``append`` writes each batch's raw rows to the
+raw tier's open segment (``store.raw_log``, if the raw tier is kept) and keeps its 1-minute
+aggregate (``store.minutes``, numpy); ``flush()`` makes the raw rows durable, writes the
+aggregate (and the counter buckets, the unknown-MAC table and the writer's state) as new Parquet
+parts, then publishes all of it with one manifest swap. A flush that returned is durable.
 
 Maintenance (``store.maintenance``: rollups, merges, expiry) runs either in ``maintain()`` or,
 after ``start_maintenance(every_s)``, in a background thread that never holds up ``flush``: it
@@ -33,10 +34,11 @@ import pyarrow.parquet as pq
 
 from ixcenter.core.clock import Clock, SystemClock
 from ixcenter.core.errors import ConfigurationError
-from ixcenter.telemetry.store import aggregate, maintenance, minutes
+from ixcenter.telemetry.store import aggregate, maintenance, minutes, raw_log
 from ixcenter.telemetry.store import manifest as manifests
 from ixcenter.telemetry.store.files import Compression, PartNumbers, PartWriter
 from ixcenter.telemetry.store.manifest import DataFile, Manifest
+from ixcenter.telemetry.store.raw_log import RawCompression, RawLog
 from ixcenter.telemetry.store.records import EnrichedFlows
 from ixcenter.telemetry.store.schema import (
     BY_NAME,
@@ -63,7 +65,10 @@ class StoreOptions:
     max_open_parts: int = 64  # merge an open partition once it has this many parts
     flush_rows: int = 2_000_000  # flush by itself when this many rows are buffered
     compression: Compression = "zstd"  # the aggregate tiers
-    raw_compression: Compression = "lz4"  # the raw tier (written at the collector's rate)
+    raw_compression: RawCompression = "none"  # the raw tier (written at the collector's rate)
+    raw_max_bytes: int = 50 * 10**9  # the raw tier is also cut, oldest first, to this size
+    raw_segment_bytes: int = 1 << 30  # a raw segment ends at this size ...
+    raw_segment_s: float = 600.0  # ... or this age
     threads: int = 1
 
     def retention_of(self, tier: str) -> int:
@@ -88,8 +93,17 @@ class FlowStoreWriter:
         self._remove_orphans()
         self._numbers = PartNumbers(self.manifest.next_part)
         self._con = duckdb.connect(":memory:", config={"threads": self.options.threads})
-        self._keep_raw = self.options.retention_of(RAW.name) > 0
-        self._raw: list[pa.Table] = []
+        self._raw: RawLog | None = None
+        if self.options.retention_of(RAW.name) > 0:
+            o = self.options
+            self._raw = RawLog(
+                directory,
+                self._numbers,
+                o.raw_compression,
+                o.raw_segment_bytes,
+                o.raw_segment_s,
+                self.clock,
+            )
         self._minutes: list[pa.Table] = []
         self._rows = 0
         self._counters: list[pa.Table] = []
@@ -109,8 +123,8 @@ class FlowStoreWriter:
     def append(self, flows: EnrichedFlows) -> None:
         if not len(flows):
             return
-        if self._keep_raw:
-            self._raw.append(flows.to_arrow())
+        if self._raw is not None:
+            self._raw.append(flows)
         self._minutes.append(minutes.minute_rows(flows))
         self._rows += len(flows)
         if self._rows >= self.options.flush_rows:
@@ -141,21 +155,25 @@ class FlowStoreWriter:
             self._flush(parts)
         except BaseException:
             parts.discard(self._listed())
+            if self._raw is not None:
+                self._raw.rollback()
             raise
 
     def _flush(self, parts: PartWriter) -> None:
         added: list[DataFile] = []
+        grown: list[DataFile] = []
+        if self._raw is not None:
+            self._raw.end_if_old()
+            added, grown = self._raw.sync()
         one_minute: pa.Table | None = None
         if self._minutes:
-            if self._raw:
-                added += parts.write(RAW, pa.concat_tables(self._raw))
             one_minute = pa.concat_tables(self._minutes)
             if len(self._minutes) > 1 and one_minute.num_rows * 8 <= self._rows:
                 # few keys: one row per key; many keys: summing again costs more than it saves
                 # (merges sum equal keys later)
                 one_minute = minutes.rollup(one_minute, FLOWS_1M.grain)
             added += parts.write(FLOWS_1M, one_minute)
-            self._raw, self._minutes, self._rows = [], [], 0
+            self._minutes, self._rows = [], 0
         if self._counters:
             added += parts.write(COUNTERS_5M, pa.concat_tables(self._counters))
             self._counters = []
@@ -169,13 +187,20 @@ class FlowStoreWriter:
             self._unknown = None
         if self.state_provider is not None:
             changes["state"] = self.state_provider()
-        if not added and not changes:
+        if not added and not grown and not changes:
+            if self._raw is not None:
+                self._raw.published()
             return
         with self._manifest_lock:
             if one_minute is not None:
                 added += self._late_rows(parts, one_minute, self.manifest.complete_until)
             now = self.clock.now().timestamp()
-            self._publish(self.manifest.changed(add=added, remove=removed, now=now, **changes))
+            changed = self.manifest.changed(
+                add=added, remove=removed, grown=grown, now=now, **changes
+            )
+            self._publish(changed)
+            if self._raw is not None:
+                self._raw.published()
 
     def _late_rows(
         self, parts: PartWriter, one_minute: pa.Table, watermarks: Mapping[str, int]
@@ -222,10 +247,11 @@ class FlowStoreWriter:
         with self._maintenance_lock:
             with self._manifest_lock:
                 snapshot = self.manifest
+                appending = self._raw.open_path if self._raw is not None else None
             now = int(self.clock.now().timestamp())
             parts = self._parts()
             try:
-                report, _ = self._run_job(parts, snapshot, now)
+                report, _ = self._run_job(parts, snapshot, now, appending)
             except BaseException:
                 parts.discard(self._listed())  # written but never listed: not data
                 raise
@@ -233,9 +259,11 @@ class FlowStoreWriter:
             return report
 
     def _run_job(
-        self, parts: PartWriter, snapshot: Manifest, now: int
+        self, parts: PartWriter, snapshot: Manifest, now: int, appending: str | None = None
     ) -> tuple[maintenance.Report, Manifest]:
-        job = maintenance.Maintenance(self.directory, self._con, parts, self.options, now)
+        job = maintenance.Maintenance(
+            self.directory, self._con, parts, self.options, now, appending
+        )
         report, updated = job.run(snapshot)
         with self._manifest_lock:
             current = self.manifest
@@ -279,8 +307,7 @@ class FlowStoreWriter:
         return listed
 
     def _parts(self) -> PartWriter:
-        o = self.options
-        return PartWriter(self.directory, self._numbers, o.compression, o.raw_compression)
+        return PartWriter(self.directory, self._numbers, self.options.compression)
 
     def _publish(self, manifest: Manifest) -> None:
         manifest = manifests.with_next_part(manifest, self._numbers.next)
@@ -288,16 +315,19 @@ class FlowStoreWriter:
         self.manifest = manifest
 
     def _remove_orphans(self) -> None:
-        """Parts a crashed writer left unlisted are not data: delete them."""
+        """What a crashed writer left unlisted is not data: delete it (and cut raw segments
+        back to the size the manifest lists)."""
         known = {f.path for f in self.manifest.files} | {p for p, _ in self.manifest.retired}
         if self.manifest.unknown_macs:
             known.add(self.manifest.unknown_macs)
         for folder in [t.name for t in TIERS] + ["unknown_macs"]:
-            for path in (self.directory / folder).glob("**/*.parquet"):
+            for path in (self.directory / folder).glob("**/*"):
                 relative = path.relative_to(self.directory).as_posix()
-                if relative not in known:
+                if path.is_file() and relative not in known:
                     logger.warning("flow store: removing unlisted part %s", relative)
                     path.unlink()
+        for relative in raw_log.recover(self.directory, self.manifest.tier_files(RAW.name)):
+            logger.warning("flow store: cut unpublished rows off %s", relative)
 
     def close(self) -> None:
         """Stop the maintenance thread, flush and release the directory."""
@@ -306,6 +336,8 @@ class FlowStoreWriter:
                 self._stop.set()
                 self._thread.join()
                 self._thread = None
+            if self._raw is not None:
+                self._raw.end()
             self.flush()
         finally:
             self._con.close()
