@@ -62,8 +62,8 @@ def ixc(demo_registry: Registry, members: list[MemberPort], tmp_path: Path) -> I
     at = START + dt.timedelta(minutes=5)
     stranger = MemberPort(0, 0, 0, 0, 0, a.vlan, 0x020000BEEF01)
     flows = [
-        Flow(at, a, b, 1000, 1000),
-        Flow(at, a, b, 2000, 1000),
+        Flow(at, a, b, 1000, 1000, src_ip="203.0.113.7", dst_ip="198.51.100.9"),
+        Flow(at, a, b, 2000, 1000, ip_version=6, src_ip="2001:db8::7", dst_ip="2001:db8:1::9"),
         Flow(at, b, a, 1000, 1000),
         Flow(at, a, c, 500, 1000),
         Flow(at, c, b, 2000, 1),
@@ -195,6 +195,45 @@ def test_unknown_macs_and_traffic_between_centers(ixc: Invoke) -> None:
             ],
         ),
     ]
+
+
+def test_samples_name_both_ends_and_filter_by_member_and_address(
+    ixc: Invoke, demo_registry: Registry, members: list[MemberPort]
+) -> None:
+    c = members[2]
+    n = [_name(demo_registry, m) for m in members]
+    window = ["--since", "2026-05-01T00:00", "--until", "2026-05-01T01:00"]
+    everything = json.loads(ixc("flows", "samples", *window, "--json").output)
+    assert len(everything) == 6
+    assert everything[0]["from"] == "02:00:00:be:ef:01"  # newest first; the unknown MAC as such
+    of_c = json.loads(ixc("flows", "samples", *window, "--member", f"#{c.org}", "--json").output)
+    assert sorted((r["from"], r["to"], r["bytes"]) for r in of_c) == sorted(
+        [(n[0], n[2], 500), (n[2], n[1], 2000)]
+    )
+    v4 = json.loads(
+        ixc("flows", "samples", *window, "--address", "203.0.113.0/24", "--json").output
+    )
+    assert [(r["from"], r["to"], r["source"], r["destination"]) for r in v4] == [
+        (n[0], n[1], "203.0.113.7", "198.51.100.9")
+    ]
+    v6 = json.loads(
+        ixc("flows", "samples", *window, "--address", "2001:db8:1::/48", "--json").output
+    )
+    assert [(r["source"], r["destination"], r["bytes"]) for r in v6] == [
+        ("2001:db8::7", "2001:db8:1::9", 2000)
+    ]
+    assert (
+        json.loads(
+            ixc("flows", "samples", *window, "--address", "2001:db8:2::/48", "--json").output
+        )
+        == []
+    )
+    lines = _lines(ixc("flows", "samples", *window, "--member", f"#{c.org}"))
+    assert lines[0] == "raw samples, 2026-05-01 00:00:00 to 01:00:00 UTC"
+    assert any(f"AS{c.asn}" in line and "00:05:00.000" in line for line in lines)
+    bad = ixc("flows", "samples", "--address", "203.0.113.300")
+    assert bad.exit_code != 0
+    assert "not an IP address or prefix" in bad.output
 
 
 def test_reports_say_clearly_when_there_is_no_store(

@@ -7,6 +7,7 @@ expected member, port, node and center of every MAC are found independently of t
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import shutil
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -79,6 +80,13 @@ class Flow:
     protocol: int = 6
     in_if: int = 0
     out_if: int = 0
+    src_ip: str | None = None  # IPv4 or IPv6 (as ``ip_version`` says)
+    dst_ip: str | None = None
+
+
+def _ip_columns(text: str | None) -> tuple[int, int]:
+    value = int(ipaddress.ip_address(text)) if text else 0
+    return value >> 64, value & ((1 << 64) - 1)
 
 
 def batch(flows: Sequence[Flow], exporter: str = EXPORTER) -> FlowBatch:
@@ -95,6 +103,8 @@ def batch(flows: Sequence[Flow], exporter: str = EXPORTER) -> FlowBatch:
         rows[n]["protocol"] = f.protocol
         rows[n]["in_if"] = f.in_if
         rows[n]["out_if"] = f.out_if
+        rows[n]["src_ip_hi"], rows[n]["src_ip_lo"] = _ip_columns(f.src_ip)
+        rows[n]["dst_ip_hi"], rows[n]["dst_ip_lo"] = _ip_columns(f.dst_ip)
     return FlowBatch(rows, [exporter])
 
 

@@ -4,6 +4,7 @@
   (``analytics.traffic``)
 - ``series`` per port, member, node or exchange center (``analytics.series``)
 - ``p95`` per port or member per calendar month (``analytics.percentile``, the exact rule there)
+- ``raw_samples``: single samples from the raw tier (``analytics.samples``)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ixcenter.telemetry.analytics.results import (
     SubjectKind,
     UnknownMac,
 )
+from ixcenter.telemetry.analytics.samples import RawSample, raw_samples
 from ixcenter.telemetry.analytics.series import series
 from ixcenter.telemetry.analytics.traffic import (
     FlowQueries,
@@ -42,6 +44,7 @@ __all__ = [
     "PairTraffic",
     "PeerTraffic",
     "Percentile",
+    "RawSample",
     "Series",
     "SeriesPoint",
     "SubjectKind",
@@ -53,6 +56,7 @@ __all__ = [
     "parse_duration",
     "percentile_95",
     "rank_95",
+    "raw_samples",
     "series",
     "top_peers",
     "traffic_matrix",
