@@ -17,12 +17,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
 import ixcenter
-from ixcenter.api import docs, policy, problems
+from ixcenter.api import docs, metrics, policy, problems
 from ixcenter.api.policy import Rule
-from ixcenter.api.routes import audit, exchanges, interchange, ips, links, members, ports, services
+from ixcenter.api.routes import (
+    audit,
+    exchanges,
+    interchange,
+    ips,
+    links,
+    looking_glass,
+    members,
+    ports,
+    services,
+)
 from ixcenter.config import Settings
 from ixcenter.core.errors import ConfigurationError
-from ixcenter.portal import pages
+from ixcenter.portal import looking_glass_pages, pages
 from ixcenter.portal.live import LiveCache
 from ixcenter.registry.db import Registry
 
@@ -55,7 +65,10 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (audit.router, API_PREFIX),
     (interchange.router, API_PREFIX),
     (interchange.export_router, ""),
+    (looking_glass.router, API_PREFIX),
+    (metrics.router, ""),
     (pages.router, ""),
+    (looking_glass_pages.router, ""),
 )
 
 

@@ -1,30 +1,20 @@
-"""The portal's pages: Jinja2 templates from the package, rendered with ``StrictUndefined``."""
+"""The portal's overview page (the environment the pages render with: ``portal.templating``)."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ixcenter.api.policy import AnyCaller, RegistryDep
 from ixcenter.portal.live import LiveCache
 from ixcenter.portal.overview import overview
+from ixcenter.portal.templating import STATIC_DIR, STATIC_PATH, templates
 
 logger = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
-STATIC_PATH = "/static"
-
-templates = Environment(
-    loader=PackageLoader("ixcenter.portal", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+__all__ = ["STATIC_DIR", "STATIC_PATH", "router", "templates"]
 
 router = APIRouter(tags=["portal"])
 
