@@ -52,12 +52,16 @@ def _window(app: App, last: str, since: str | None, until: str | None) -> Window
     return Window(start, end)
 
 
-def _window_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def _window_options(command: Callable[..., Any], last: str = "24h") -> Callable[..., Any]:
     command = click.option("--until", help="End of the window (ISO 8601).  [default: now]")(command)
     command = click.option("--since", help="Start of the window (ISO 8601).")(command)
     return click.option(
-        "--last", default="24h", show_default=True, help="Window length, e.g. 90m, 24h, 30d."
+        "--last", default=last, show_default=True, help="Window length, e.g. 90m, 24h, 30d."
     )(command)
+
+
+def _recent_window_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    return _window_options(command, last="15m")
 
 
 @contextmanager
@@ -256,9 +260,7 @@ def unknown(app: App, as_json: bool) -> None:
 @click.command("samples")
 @click.option("--member", help="Only samples this member sent or received (name, AS number, #id).")
 @click.option("--address", help="Only samples from or to this address or prefix (IPv4 or IPv6).")
-@click.option("--last", default="15m", show_default=True, help="Window length, e.g. 5m, 90m, 6h.")
-@click.option("--since", help="Start of the window (ISO 8601).")
-@click.option("--until", help="End of the window (ISO 8601).  [default: now]")
+@_recent_window_options
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @json_option
 @pass_app
