@@ -49,6 +49,15 @@ def _ixf_document(standards: Path) -> bytes:
 
 CASES: tuple[Case, ...] = (
     Case("GET", "/", Rule.PUBLIC),
+    Case("GET", "/members", Rule.PUBLIC),
+    Case("GET", "/traffic", Rule.PUBLIC),
+    Case(
+        "GET",
+        "/lang/{code}",
+        Rule.PUBLIC,
+        target=lambda m, w: {"code": "zh_CN"},
+        query=lambda m, w: {"next": "/"},
+    ),
     Case("GET", "/docs", Rule.PUBLIC),
     Case("GET", f"{V1}/exchanges", Rule.PUBLIC),
     Case("GET", f"{V1}/exchanges/{{code}}", Rule.PUBLIC, target=lambda m, w: {"code": "BJ"}),

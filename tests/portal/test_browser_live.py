@@ -30,3 +30,22 @@ def test_the_public_overview_and_the_ixf_export(registry: Registry, world: World
         export = json.loads(driver.find_element(By.TAG_NAME, "body").text)
         asns = {m["asnum"] for m in export["member_list"]}
         assert {world.alpha.asn, world.beta.asn} <= asns
+
+
+def test_the_public_pages_in_chinese(registry: Registry, world: World) -> None:
+    from selenium.webdriver.common.by import By
+
+    with served(create_app(registry)) as url, chromium("zh-CN") as driver:
+        driver.get(url + "/")
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+        assert "交换中心" in driver.find_element(By.TAG_NAME, "main").text
+        screenshot(driver, "overview-zh")
+        driver.find_element(By.LINK_TEXT, "会员").click()
+        rows = driver.find_elements(By.CSS_SELECTOR, "#members tbody tr")
+        assert len(rows) == 2
+        assert f"AS{world.alpha.asn}" in driver.find_element(By.ID, "members").text
+        screenshot(driver, "members-zh")
+        driver.find_element(By.LINK_TEXT, "English").click()  # the switcher: back to English
+        assert driver.find_element(By.TAG_NAME, "h1").text == "Members"
+        driver.find_element(By.LINK_TEXT, "Traffic").click()
+        assert "No traffic has been recorded yet." in driver.page_source

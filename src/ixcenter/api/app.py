@@ -32,7 +32,7 @@ from ixcenter.api.routes import (
 )
 from ixcenter.config import Settings
 from ixcenter.core.errors import ConfigurationError
-from ixcenter.portal import looking_glass_pages, pages
+from ixcenter.portal import i18n_middleware, looking_glass_pages, pages, public_pages
 from ixcenter.portal.live import LiveCache
 from ixcenter.registry.db import Registry
 
@@ -68,6 +68,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (looking_glass.router, API_PREFIX),
     (metrics.router, ""),
     (pages.router, ""),
+    (public_pages.router, ""),
     (looking_glass_pages.router, ""),
 )
 
@@ -98,8 +99,10 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.registry = registry
+    app.state.settings = settings
     app.state.live = None if settings is None else LiveCache(registry, settings)
     problems.install(app)
+    i18n_middleware.install(app)
     rules: dict[tuple[str, str], Rule] = {}
     for router, prefix in ROUTERS:
         rules.update(access_rules(router.routes, prefix))

@@ -5,6 +5,9 @@ Computed from the route servers' control sockets (``routing.looking_glass``) and
 (``telemetry.analytics``) when the page is asked for, and kept for ``TTL_S`` so that reloading
 the page does not ask the daemons again each time. Where there is nothing to show (no route
 server deployed, no flow store yet, sockets not reachable) the part is simply empty.
+
+The cache holds no words: each filter reason stays a ``Reason`` and is put in words
+(``REASON_WORDS``, marked for translation) when a page is rendered, in that visitor's language.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from sqlalchemy import select
 
 from ixcenter.config import Settings
 from ixcenter.core.errors import IxcError
+from ixcenter.portal.i18n import N_, gettext
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import ExchangeCenter
 from ixcenter.routing import route_servers
 from ixcenter.routing.control.model import DaemonError, RouteSet
 from ixcenter.routing.looking_glass import LookingGlass
+from ixcenter.routing.policy.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,33 @@ TTL_S = 20.0
 WIDTH, HEIGHT = 600, 120
 MINUTES = 60
 FILTERED_SHOWN = 12
+
+# The words of each filter reason for the portal; the English is ``Reason.words`` (the CLI's).
+REASON_WORDS: dict[Reason, str] = {
+    Reason.PREFIX_TOO_LONG: N_("prefix length too long"),
+    Reason.PREFIX_TOO_SHORT: N_("prefix length too short"),
+    Reason.BOGON: N_("bogon prefix (special-purpose or the exchange's own LAN)"),
+    Reason.BOGON_ASN: N_("private, reserved or documentation ASN in the AS_PATH"),
+    Reason.AS_PATH_TOO_LONG: N_("AS_PATH too long"),
+    Reason.AS_PATH_TOO_SHORT: N_("AS_PATH too short"),
+    Reason.FIRST_AS_NOT_PEER_AS: N_("first AS in the AS_PATH is not the peer's AS"),
+    Reason.NEXT_HOP_NOT_PEER_IP: N_("NEXT_HOP is not the peer's address"),
+    Reason.IRR_PREFIX: N_("prefix not covered by route objects of the member's AS-SET"),
+    Reason.IRR_ORIGIN: N_("origin AS not in the member's AS-SET"),
+    Reason.PREFIX_NOT_IN_ORIGIN_AS: N_("prefix not registered for its origin AS"),
+    Reason.RPKI_UNKNOWN: N_("RPKI not found"),
+    Reason.RPKI_INVALID: N_("RPKI invalid"),
+    Reason.TRANSIT_FREE_ASN: N_("transit-free ASN in the AS_PATH"),
+    Reason.TOO_MANY_COMMUNITIES: N_("too many communities"),
+    Reason.WRONG_ADDRESS_FAMILY: N_("route of the wrong address family for the session"),
+}
+
+
+def reason_words(reasons: tuple[Reason, ...]) -> str:
+    """``reasons`` in words, in the language of the page being rendered."""
+    # Translators: separates the reasons why one route was filtered.
+    separator = gettext(", ")
+    return separator.join(gettext(REASON_WORDS[reason]) for reason in reasons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +80,12 @@ class FilteredRoute:
     server: str
     session: str
     prefix: str
-    reasons: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def words(self) -> str:
+        """Why it was filtered, in the current language."""
+        return reason_words(self.reasons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +157,10 @@ def _route_servers(
                 for session in server.sessions:
                     for route in glass.routes(session.name, RouteSet.FILTERED):
                         count += 1
-                        words = ", ".join(reason.words for reason in route.reasons)
-                        filtered.append(FilteredRoute(server.spec.label, session.name,
-                                                      str(route.route.prefix), words))  # fmt: skip
+                        prefix = str(route.route.prefix)
+                        filtered.append(
+                            FilteredRoute(server.spec.label, session.name, prefix, route.reasons)
+                        )
             except (IxcError, DaemonError) as exc:
                 logger.info("portal: %s: %s", server.spec.label, exc)
         rows.append(

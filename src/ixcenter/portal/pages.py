@@ -1,4 +1,5 @@
-"""The portal's overview page (the environment the pages render with: ``portal.templating``)."""
+"""The portal's overview page (the environment the pages render with, with the language
+helpers ``base.html`` calls: ``portal.templating``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ixcenter.api.policy import AnyCaller, RegistryDep
+from ixcenter.portal.i18n import gettext
 from ixcenter.portal.live import LiveCache
 from ixcenter.portal.overview import overview
 from ixcenter.portal.templating import STATIC_DIR, STATIC_PATH, templates
@@ -15,6 +17,7 @@ from ixcenter.portal.templating import STATIC_DIR, STATIC_PATH, templates
 logger = logging.getLogger(__name__)
 
 __all__ = ["STATIC_DIR", "STATIC_PATH", "router", "templates"]
+
 
 router = APIRouter(tags=["portal"])
 
@@ -32,6 +35,6 @@ def overview_page(caller: AnyCaller, registry: RegistryDep, request: Request) ->
         live=live,
         refresh=30 if live is not None and not live.empty else 0,
         static=STATIC_PATH,
-        title="Exchange overview",
+        title=gettext("Exchange overview"),
     )
     return HTMLResponse(page)

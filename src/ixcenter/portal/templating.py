@@ -23,3 +23,4 @@ templates = Environment(
 templates.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True
 )
+templates.globals.update(i18n.TEMPLATE_GLOBALS)
