@@ -50,6 +50,7 @@ def _ixf_document(standards: Path) -> bytes:
 CASES: tuple[Case, ...] = (
     Case("GET", "/", Rule.PUBLIC),
     Case("GET", "/members", Rule.PUBLIC),
+    Case("GET", "/metrics", Rule.PUBLIC),
     Case("GET", "/traffic", Rule.PUBLIC),
     Case(
         "GET",

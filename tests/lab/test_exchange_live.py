@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from ixcenter.api.app import create_app
 from ixcenter.config import Settings
@@ -30,6 +32,7 @@ from ixcenter.registry import demo_data
 from ixcenter.registry.db import Registry
 from ixcenter.routing.control.model import RouteSet
 from ixcenter.routing.looking_glass import LookingGlass
+from ixcenter.routing.policy.reasons import Reason
 from ixcenter.telemetry.analytics.traffic import center_traffic, traffic_matrix
 from ixcenter.telemetry.analytics.window import Window
 from ixcenter.telemetry.store import open_reader
@@ -179,3 +182,36 @@ def _check_alive(registry: Registry, settings: Settings, state: ExchangeState) -
         for server in ("rs1", "rs2"):
             assert f"<td>{center.code}-{server}</td>" in text
     assert any(f"<td>{m['prefix']}</td>" in text for m in state.mistakes)
+    _check_metrics(registry, settings, state)
+
+
+def _check_metrics(registry: Registry, settings: Settings, state: ExchangeState) -> None:
+    """``/metrics`` tells the same: servers up, sessions established, mistakes by reason, and
+    the lab's collector receiving samples."""
+    client = TestClient(create_app(registry, settings))
+
+    def samples() -> list[Sample]:
+        text = client.get("/metrics").text
+        return [s for f in text_string_to_metric_families(text) for s in f.samples]
+
+    def values(found: list[Sample], name: str, **labels: str) -> list[float]:
+        return [s.value for s in found if s.name == name and labels.items() <= s.labels.items()]
+
+    def complete() -> list[Sample]:
+        found = samples()
+        routes = values(found, "ixc_routes", state="accepted")
+        return found if routes and sum(values(found, "ixc_collector_samples_total")) > 0 else []
+
+    found = wait("route-server and collector metrics", complete)
+    for center in state.centers:
+        for server in ("rs1", "rs2"):
+            label = f"{center.code}-{server}"
+            assert values(found, "ixc_route_server_up", server=label) == [1.0]
+            assert values(found, "ixc_bgp_sessions", server=label, state="established")[0] > 0
+            assert sum(values(found, "ixc_routes", server=label, state="accepted")) > 0
+    filtered = {s.labels["reason"] for s in found
+                if s.name == "ixc_routes" and s.labels["state"] == "filtered"}  # fmt: skip
+    for mistake in state.mistakes:
+        name = Reason(mistake["reason"]).name.lower()
+        assert any(name in reasons.split("+") for reasons in filtered), (mistake, filtered)
+    assert values(found, "ixc_collector_up") == [1.0]

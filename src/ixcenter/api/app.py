@@ -102,6 +102,7 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.live = None if settings is None else LiveCache(registry, settings)
     problems.install(app)
+    metrics.install(app)
     i18n_middleware.install(app)
     rules: dict[tuple[str, str], Rule] = {}
     for router, prefix in ROUTERS:

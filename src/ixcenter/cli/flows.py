@@ -101,6 +101,7 @@ def collect(
     flow store (IXC_COLLECTOR_SINK=spool: raw rows to a spool in the data dir instead).
     """
     from ixcenter.telemetry.collector import Collector, Protocol, endpoints_from
+    from ixcenter.telemetry.collector.status import StatusFile, status_path
 
     settings = _settings(app, collector_bind=bind, sflow_port=sflow_port,
                          ipfix_port=ipfix_port, netflow9_port=netflow9_port)  # fmt: skip
@@ -125,6 +126,7 @@ def collect(
             status_every=status_every or None,
             on_status=_status_lines(say),
             on_ready=ready,
+            status_file=None if dry_run else StatusFile(status_path(settings)),
         )
     finally:
         close_sink(pipeline.batcher.sink)

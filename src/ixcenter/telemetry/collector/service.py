@@ -35,6 +35,7 @@ from ixcenter.telemetry.collector.accounting import CollectorSnapshot, SocketCou
 from ixcenter.telemetry.collector.listener import Listener
 from ixcenter.telemetry.collector.pipeline import Pipeline, Protocol
 from ixcenter.telemetry.collector.slots import DatagramSlots
+from ixcenter.telemetry.collector.status import StatusFile
 from ixcenter.telemetry.decode.batch import CounterBatch, FlowBatch
 from ixcenter.telemetry.decode.datagrams import Datagrams
 from ixcenter.telemetry.decode.stats import DecodeStats
@@ -210,10 +211,13 @@ class Collector:
         status_every: float | None = None,
         on_status: StatusCallback | None = None,
         on_ready: Callable[[], None] | None = None,
+        status_file: StatusFile | None = None,
     ) -> CollectorSnapshot:
         """Collect until SIGTERM/SIGINT, ``stop()`` or ``duration`` seconds; then ``close``.
 
         ``on_ready`` is called once the sockets are bound and the signals are caught.
+        ``status_file`` gets a snapshot every ``status_file.every`` seconds (independent of
+        ``status_every``) and a last one, marked stopped, after ``close``.
         """
         restore = self._catch_signals()
         self._in_run = True
@@ -225,6 +229,7 @@ class Collector:
             start = self._monotonic()
             deadline = None if duration is None else start + duration
             next_status = None if status_every is None else start + status_every
+            next_file = start  # the status file, when there is one: at once, then every ...
             while not self._stopping:
                 now = self._monotonic()
                 if deadline is not None and now >= deadline:
@@ -233,8 +238,13 @@ class Collector:
                     next_status = now + status_every  # type: ignore[operator]
                     if on_status is not None:
                         on_status(self.snapshot())
+                if status_file is not None and now >= next_file:
+                    next_file = now + status_file.every
+                    status_file.write(self.snapshot())
                 waits = [1.0, self.seconds_left(now)]
                 waits += [t - now for t in (deadline, next_status) if t is not None]
+                if status_file is not None:
+                    waits.append(next_file - now)
                 self.poll(max(0.0, min(w for w in waits if w is not None)))
         finally:
             try:
@@ -243,6 +253,8 @@ class Collector:
                 restore()
                 self._in_run = False
                 self._close_wakeups()
+                if status_file is not None:
+                    status_file.write(self.snapshot(), running=False)
         return self.snapshot()
 
     def stop(self) -> None:
