@@ -51,6 +51,10 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/", Rule.PUBLIC),
     Case("GET", "/members", Rule.PUBLIC),
     Case("GET", "/metrics", Rule.PUBLIC),
+    Case("GET", "/signin", Rule.PUBLIC),
+    Case("POST", "/signin", Rule.PUBLIC, 403),  # no form token: refused, nothing written
+    Case("POST", "/signout", Rule.PUBLIC),  # 303 to /signin, followed: 200
+    Case("GET", "/account", Rule.READ),
     Case("GET", "/traffic", Rule.PUBLIC),
     Case(
         "GET",

@@ -32,7 +32,7 @@ from ixcenter.api.routes import (
 )
 from ixcenter.config import Settings
 from ixcenter.core.errors import ConfigurationError
-from ixcenter.portal import i18n_middleware, looking_glass_pages, pages, public_pages
+from ixcenter.portal import auth, i18n_middleware, looking_glass_pages, pages, public_pages
 from ixcenter.portal.live import LiveCache
 from ixcenter.registry.db import Registry
 
@@ -44,7 +44,9 @@ DESCRIPTION = """\
 The registry of the Internet Exchange Center: exchange centers, members, ports, IP assignments,
 services and long-distance links.
 
-**Authentication**: `Authorization: Bearer <token>` (tokens come from `ixc token create`). Roles:
+**Authentication**: `Authorization: Bearer <token>` (tokens come from `ixc token create`), or
+the portal's session cookie after signing in at `/signin` (accounts from `ixc user create`; a
+write with the cookie must carry the session's `X-CSRF-Token`). Roles:
 *operator* (everything), *supervisor* (reads everything, writes nothing), *member* (its own
 organisation, ports, addresses and services only), and the public (no token: centers, LANs, links,
 the member list with public fields and the IX-F export).
@@ -69,6 +71,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (metrics.router, ""),
     (pages.router, ""),
     (public_pages.router, ""),
+    (auth.router, ""),
     (looking_glass_pages.router, ""),
 )
 

@@ -19,13 +19,26 @@ An object a member may not see is reported as **404 Not Found**, with the same m
 exists or not, so a token never learns about other members' objects. 403 is kept for what the
 caller can see but its role may not do (a supervisor writing, a member changing its licence, a
 member ceasing an interconnect shared with another member).
+
+Who asks is identified from an API token (``Authorization: Bearer ixc_...``) first, and otherwise
+from the portal's session cookie (``ixc_session``, set by signing in to the portal), which gives
+the same ``Caller`` (the account's login, role and organisation), so every rule and scope above
+holds for a signed-in browser exactly as for a token. A cookie that is unknown, expired or signed
+out makes the caller the public. Because a browser sends its cookie on its own, every request
+with an unsafe method (POST, PUT, PATCH, DELETE) identified by the cookie must also carry the
+session's CSRF token (``csrf_token``), in the form field ``csrf_token`` or the header
+``X-CSRF-Token``; without it, or with a wrong one, the request is refused with 403 before the
+route runs. Token callers need none: nothing sends their token on its own.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import logging
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
@@ -37,11 +50,18 @@ from ixcenter.core.errors import AuthenticationFailed, NotFound, PermissionDenie
 from ixcenter.core.kinds import Role
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import IpAssignment, Organisation, Port, Service, ServiceEndpoint
-from ixcenter.registry.services import addresses, tokens
+from ixcenter.registry.services import addresses, portal_sessions, tokens
 
 logger = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer ixc_...`")
+
+SESSION_COOKIE = "ixc_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM = 64 * 1024  # bytes: the portal's forms are small; a bigger body is not parsed
 
 
 class Rule(enum.StrEnum):
@@ -65,16 +85,18 @@ MEMBER_EDITABLE = frozenset({"url"})  # what a member may change on its own orga
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking: a token's name, role and (for a member) organisation; or the public."""
+    """Who is asking: a token's name or an account's login, the role and (for a member) the
+    organisation; or the public. ``via`` says which: ``api`` (a token) or ``portal`` (a session)."""
 
     name: str | None
     role: Role
     organisation_id: int | None = None
+    via: str = field(default="api", compare=False)
 
     @property
     def actor(self) -> str:
         """The audit log's name for changes made through this caller."""
-        return f"api:{self.name}"
+        return f"{self.via}:{self.name}"
 
     @property
     def is_member(self) -> bool:
@@ -108,15 +130,59 @@ def registry_of(request: Request) -> Registry:
     return cast(Registry, request.app.state.registry)
 
 
-def _identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a session: an HMAC keyed by its id, which only the cookie holds."""
+    return hmac.new(session_id.encode("utf-8"), b"ixc-csrf", hashlib.sha256).hexdigest()
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body as fields (the first value of each);
+    empty for any other body, one larger than ``MAX_FORM`` or one of more than 100 fields."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        return {}
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    try:
+        pairs = urllib.parse.parse_qsl(
+            body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=100
+        )
+    except ValueError:  # more fields than any form of ours has
+        return {}
+    fields: dict[str, str] = {}
+    for key, value in pairs:
+        fields.setdefault(key, value)
+    return fields
+
+
+async def _posted_csrf(request: Request) -> str | None:
+    """The CSRF token an unsafe request carries (header first, then form field), if any."""
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    return (await form_fields(request)).get(CSRF_FIELD)
+
+
+def _identify(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> tuple[Caller, str | None]:
+    """The caller and, when a session cookie identified it, the session id."""
     raw = request.headers.get("authorization")
-    if raw is None:
-        return PUBLIC
-    if credentials is None or not credentials.credentials:
-        raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
-    with registry_of(request).read() as session:
-        token = tokens.authenticate(session, credentials.credentials)
-        return Caller(token.name, token.role, token.organisation_id)
+    if raw is not None:
+        if credentials is None or not credentials.credentials:
+            raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+        with registry_of(request).read() as session:
+            token = tokens.authenticate(session, credentials.credentials)
+            return Caller(token.name, token.role, token.organisation_id), None
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        found = portal_sessions.identify(registry_of(request), session_id)
+        if found is not None:
+            return Caller(found.login, found.role, found.organisation_id, via="portal"), session_id
+    return PUBLIC, None
 
 
 class Guard:
@@ -129,8 +195,18 @@ class Guard:
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        posted_csrf: Annotated[str | None, Depends(_posted_csrf)],
     ) -> Caller:
-        caller = _identify(request, credentials)
+        caller, session_id = _identify(request, credentials)
+        request.state.caller = caller
+        request.state.csrf_token = None if session_id is None else csrf_token(session_id)
+        if session_id is not None and request.method not in SAFE_METHODS:
+            expected = request.state.csrf_token.encode("ascii")
+            if posted_csrf is None or not hmac.compare_digest(posted_csrf.encode(), expected):
+                logger.info("session of %s: no CSRF token on %s", caller.name, request.url.path)
+                raise PermissionDenied(
+                    "the form's CSRF token is missing or wrong: reload the page and try again"
+                )
         if caller.role not in _ALLOWED[self.rule]:
             if caller.role is Role.PUBLIC:
                 raise AuthenticationFailed("this endpoint needs a bearer token")
@@ -157,6 +233,7 @@ Staff = Annotated[Caller, Depends(Guard(Rule.STAFF))]
 MemberWriter = Annotated[Caller, Depends(Guard(Rule.MEMBER_WRITE))]
 Operator = Annotated[Caller, Depends(Guard(Rule.OPERATOR))]
 RegistryDep = Annotated[Registry, Depends(registry_of)]
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def rule_of(dependencies: list[Any]) -> Rule | None:

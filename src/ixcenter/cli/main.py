@@ -29,6 +29,7 @@ from ixcenter.cli import (
     rs,
     services,
     tokens,
+    users,
 )
 from ixcenter.cli.context import App
 from ixcenter.cli.output import console, error_lines
@@ -144,6 +145,7 @@ for module in (
     services,
     links,
     tokens,
+    users,
     interchange,
     audit,
     demo,

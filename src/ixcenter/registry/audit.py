@@ -17,12 +17,16 @@ from sqlalchemy.orm.attributes import get_history
 
 from ixcenter.core.clock import Clock, SystemClock
 from ixcenter.core.errors import PermissionDenied
-from ixcenter.registry.models import ApiToken, AuditEntry, Base, MemberAsn
+from ixcenter.registry.models import ApiToken, AuditEntry, Base, MemberAsn, UserAccount
 
 ACTOR_KEY = "ixc.actor"
 CLOCK_KEY = "ixc.clock"
 REASON_KEY = "ixc.reason"
-_REDACTED: dict[type[Base], set[str]] = {ApiToken: {"token_hash"}, MemberAsn: {"bgp_password"}}
+_REDACTED: dict[type[Base], set[str]] = {
+    ApiToken: {"token_hash"},
+    MemberAsn: {"bgp_password"},
+    UserAccount: {"password_hash"},
+}
 
 
 def _plain(value: Any) -> Any:

@@ -3,7 +3,8 @@
 Exchange center -> nodes -> switches -> ports (MACs, LAG membership);
 exchange center -> peering LANs -> IP assignments (one dual-stack pair per member router);
 organisation -> ASNs; services (public peering, private interconnects) -> endpoints on ports;
-long-distance links between exchange centers; an append-only audit log; API tokens.
+long-distance links between exchange centers; an append-only audit log; API tokens;
+portal user accounts and their signed-in sessions.
 """
 
 from __future__ import annotations
@@ -373,3 +374,48 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class UserAccount(Base):
+    """A person who signs in to the portal: one role, and for a member the organisation it acts
+    for. The password is kept as an scrypt hash with its salt and parameters only."""
+
+    __tablename__ = "user_accounts"
+    __table_args__ = (
+        CheckConstraint("role <> 'public'", name="not_public"),
+        CheckConstraint(
+            "(role = 'member' AND organisation_id IS NOT NULL)"
+            " OR (role <> 'member' AND organisation_id IS NULL)",
+            name="member_organisation",
+        ),
+        CheckConstraint("failed_signins >= 0", name="failed_signins"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    last_signin_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class PortalSession(Base):
+    """A signed-in browser: the SHA-256 digest of the random id its cookie carries (the id itself
+    is never stored), whose account it is, and when it ends."""
+
+    __tablename__ = "portal_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("user_accounts.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+    account: Mapped[UserAccount] = relationship()
