@@ -7,6 +7,8 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,8 +75,13 @@ def scrape(client: TestClient) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+def settings() -> Iterator[Settings]:
+    """A data dir with a short path: the daemons' control sockets must fit a Unix socket name."""
+    directory = Path(tempfile.mkdtemp(prefix="ixm-"))
+    try:
+        yield Settings(data_dir=directory / "data")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
