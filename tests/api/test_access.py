@@ -51,6 +51,29 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/", Rule.PUBLIC),
     Case("GET", "/members", Rule.PUBLIC),
     Case("GET", "/metrics", Rule.PUBLIC),
+    Case("GET", f"{V1}/looking-glass/servers", Rule.PUBLIC),
+    Case(
+        "GET",
+        f"{V1}/looking-glass/servers/{{server}}/members/{{member}}/routes",
+        Rule.PUBLIC,
+        404,
+        target=lambda m, w: {"server": "BJ-rs1", "member": f"AS{m.asn}"},
+    ),
+    Case(
+        "GET",
+        f"{V1}/looking-glass/prefix/{{address}}",
+        Rule.PUBLIC,
+        404,
+        target=lambda m, w: {"address": "192.0.2.1"},
+    ),
+    Case(
+        "GET",
+        f"{V1}/looking-glass/prefix/{{address}}/{{length}}",
+        Rule.PUBLIC,
+        404,
+        target=lambda m, w: {"address": "192.0.2.0", "length": 24},
+    ),
+    Case("GET", f"{V1}/looking-glass/search", Rule.PUBLIC, query=lambda m, w: {"asn": str(m.asn)}),
     Case("GET", "/signin", Rule.PUBLIC),
     Case("POST", "/signin", Rule.PUBLIC, 403),  # no form token: refused, nothing written
     Case("POST", "/signout", Rule.PUBLIC),  # 303 to /signin, followed: 200

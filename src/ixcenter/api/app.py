@@ -104,6 +104,8 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.settings = settings
     app.state.live = None if settings is None else LiveCache(registry, settings)
+    if settings is not None:
+        looking_glass.install(app, settings)
     problems.install(app)
     metrics.install(app)
     i18n_middleware.install(app)

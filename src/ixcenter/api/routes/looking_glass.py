@@ -1,7 +1,316 @@
-"""The looking glass API: route servers' sessions and routes, prefix look-ups, searches."""
+"""The looking glass API: route servers' sessions and routes, prefix look-ups, searches.
+
+Every answer comes from the snapshot ``routing.lg_snapshot`` keeps in memory (read from the
+daemons in the background, see there), never from a daemon's socket during the request; each
+answer says when its data was read (``read_at``).
+
+Access (decided here with the scope functions of ``api.policy``):
+
+* What a public IXP looking glass shows is public: route servers, sessions with their state,
+  uptime and accepted-route counts, and every **accepted** path with its attributes and decoded
+  communities. These routes are ``Rule.PUBLIC``.
+* A member's **filtered** paths and the reasons they were filtered tell about that member's
+  mistakes and its IRR/RPKI data; they are visible only to that member, the operator and the
+  supervisor, as ``Rule.READ`` would decide: the public gets 401, another member 404 with the
+  same message whether the member and its routes exist or not (so a token learns nothing about
+  other members), staff everything. Routes serving both kinds declare ``Rule.PUBLIC`` and apply
+  that decision to the filtered part: ``state=filtered`` is refused as above; prefix look-ups and
+  searches leave out the filtered paths the caller may not see (a prefix held only by such
+  paths does not match: the look-up goes on to shorter prefixes), and session lists show the
+  filtered count as ``null``.
+
+Members are named ``AS<number>`` (an ASN, registered or not) or by their member id (a number).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Literal, cast
 
-router = APIRouter(tags=["looking glass"])
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from sqlalchemy import select
+
+from ixcenter.api.paging import Limit, Offset
+from ixcenter.api.policy import AnyCaller, Caller, RegistryDep
+from ixcenter.api.schemas.looking_glass import (
+    PathOut,
+    PrefixMatchOut,
+    RoutesPage,
+    SearchOut,
+    ServerOut,
+    SessionOut,
+)
+from ixcenter.api.schemas.problems import ERRORS
+from ixcenter.config import Settings
+from ixcenter.core.errors import AuthenticationFailed, NotFound, Problem, ValidationFailed
+from ixcenter.core.kinds import Role
+from ixcenter.registry.db import Registry
+from ixcenter.registry.models import MemberAsn, Organisation
+from ixcenter.routing.lg_index import LgPath, parse_community
+from ixcenter.routing.lg_snapshot import (
+    DEFAULT_INTERVAL_S,
+    EMPTY,
+    ServerReader,
+    Snapshot,
+    SnapshotRefresher,
+    discover,
+)
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["looking glass"], responses=ERRORS)
+
+PREFIX = "/looking-glass"
+RETRY_AFTER_S = 5
+
+
+def install(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    readers: Sequence[ServerReader] | None = None,
+    interval: float = DEFAULT_INTERVAL_S,
+    start: bool = True,
+) -> SnapshotRefresher:
+    """Give ``app`` a looking glass over the route servers of ``settings`` (or ``readers``),
+    refreshed in the background every ``interval`` seconds (``start=False``: call
+    ``refresh()`` yourself)."""
+    root = settings.route_server_root
+    source = (lambda: list(readers)) if readers is not None else (lambda: discover(root))
+    refresher = SnapshotRefresher(source, interval=interval)
+    app.state.looking_glass = refresher
+    if start:
+        refresher.start()
+    return refresher
+
+
+def snapshot_of(request: Request) -> Snapshot:
+    """The snapshot of the moment; an app without a looking glass has no route servers."""
+    refresher = getattr(request.app.state, "looking_glass", None)
+    if refresher is None:
+        return EMPTY
+    refresher = cast(SnapshotRefresher, refresher)
+    if not refresher.ready.is_set():
+        raise HTTPException(
+            503,
+            "the looking glass is reading the route servers for the first time",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    return refresher.current
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class View:
+    """Which filtered paths a caller may see: all (staff), its own ASNs' (member), none."""
+
+    everything: bool
+    asns: frozenset[int] = frozenset()
+
+    def sees(self, path: LgPath) -> bool:
+        return path.accepted or self.everything or path.peer_asn in self.asns
+
+    def sees_filtered_of(self, asn: int | None) -> bool:
+        return self.everything or asn in self.asns
+
+
+def view_of(caller: Caller, registry: Registry) -> View:
+    if caller.sees_everything:
+        return View(True)
+    if caller.role is not Role.MEMBER or caller.organisation_id is None:
+        return View(False)
+    query = select(MemberAsn.asn).where(MemberAsn.organisation_id == caller.organisation_id)
+    with registry.read() as session:
+        return View(False, frozenset(session.scalars(query).all()))
+
+
+def _rs_asn(snapshot: Snapshot, server: str) -> int:
+    state = snapshot.servers.get(server)
+    return state.rs_asn if state else 0
+
+
+def _paths_out(snapshot: Snapshot, paths: Iterable[LgPath]) -> list[PathOut]:
+    return [PathOut.of(p, _rs_asn(snapshot, p.server)) for p in paths]
+
+
+def _read_at(snapshot: Snapshot, paths: Sequence[LgPath]) -> dt.datetime | None:
+    times = [snapshot.servers[p.server].read_at for p in paths if p.server in snapshot.servers]
+    known = [t for t in times if t is not None]
+    return min(known) if known else snapshot.built_at
+
+
+@router.get(f"{PREFIX}/servers", response_model=list[ServerOut])
+def list_servers(caller: AnyCaller, registry: RegistryDep, request: Request) -> list[ServerOut]:
+    """Every route server with its sessions: state, uptime, route counts."""
+    snapshot = snapshot_of(request)
+    view = view_of(caller, registry)
+    now = dt.datetime.now(dt.UTC)
+    return [
+        ServerOut(
+            name=state.label,
+            daemon=state.daemon,
+            rs_asn=state.rs_asn,
+            read_at=state.read_at,
+            error=state.error,
+            paths=state.paths,
+            sessions=[
+                SessionOut.of(
+                    s,
+                    snapshot.index.counts(state.label, s.name),
+                    now,
+                    filtered_visible=view.sees_filtered_of(s.peer_asn),
+                )
+                for s in state.sessions
+            ],
+        )
+        for state in snapshot.servers.values()
+    ]
+
+
+def _member(registry: Registry, member: str, *, owner: bool) -> tuple[frozenset[int], int | None]:
+    """(ASNs, organisation id) of ``AS<n>`` or a member id; the registry is asked for the
+    organisation of an ASN only when ``owner`` is wanted (public pages need no query)."""
+    text = member.strip()
+    if text[:2].upper() == "AS" and text[2:].isdigit():
+        asn = int(text[2:])
+        if not owner:
+            return frozenset({asn}), None
+        with registry.read() as session:
+            holder = session.scalars(
+                select(MemberAsn.organisation_id).where(MemberAsn.asn == asn)
+            ).first()
+        return frozenset({asn}), holder
+    if text.isdigit():
+        with registry.read() as session:
+            found = session.get(Organisation, int(text))
+            if found is None:
+                raise NotFound(f"no member #{text}")
+            return frozenset(a.asn for a in found.asns), found.id
+    raise ValidationFailed(
+        [Problem("member", f"{member!r} is neither AS<number> nor a member id", "syntax")]
+    )
+
+
+def _check_filtered(caller: Caller, owner: int | None, what: str) -> None:
+    """Filtered routes as ``Rule.READ`` scopes them (see the module docstring)."""
+    if caller.role is Role.PUBLIC:
+        raise AuthenticationFailed("filtered routes and their reasons need a bearer token")
+    if not caller.sees(owner):
+        raise caller.hidden(what)
+
+
+@router.get(f"{PREFIX}/servers/{{server}}/members/{{member}}/routes", response_model=RoutesPage)
+def member_routes(
+    server: str,
+    member: str,
+    caller: AnyCaller,
+    registry: RegistryDep,
+    request: Request,
+    state: Literal["accepted", "filtered"] = "accepted",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> RoutesPage:
+    """The paths a member sent to one route server: accepted (public) or filtered, with the
+    reasons in words (the member itself and the staff only)."""
+    asns, owner = _member(registry, member, owner=state == "filtered")
+    if state == "filtered":
+        _check_filtered(caller, owner, f"filtered routes of {member} on {server}")
+    snapshot = snapshot_of(request)
+    if server not in snapshot.servers:
+        raise NotFound(f"no route server {server!r}")
+    wanted = state == "accepted"
+    paths = [p for p in snapshot.index.member(server, asns) if p.accepted is wanted]
+    return RoutesPage(
+        server=server,
+        asns=sorted(asns),
+        state=state,
+        read_at=snapshot.servers[server].read_at,
+        total=len(paths),
+        paths=_paths_out(snapshot, paths[offset : offset + limit]),
+    )
+
+
+ServerFilter = Annotated[str | None, Query(description="only this route server")]
+
+
+@router.get(f"{PREFIX}/prefix/{{address}}", response_model=PrefixMatchOut)
+def lookup_address(
+    address: str,
+    caller: AnyCaller,
+    registry: RegistryDep,
+    request: Request,
+    server: ServerFilter = None,
+) -> PrefixMatchOut:
+    """The longest prefix holding an address, every path to it."""
+    return _lookup(address, caller, registry, request, server)
+
+
+@router.get(f"{PREFIX}/prefix/{{address}}/{{length}}", response_model=PrefixMatchOut)
+def lookup_prefix(
+    address: str,
+    length: int,
+    caller: AnyCaller,
+    registry: RegistryDep,
+    request: Request,
+    server: ServerFilter = None,
+) -> PrefixMatchOut:
+    """The longest prefix equal to or covering a prefix, every path to it."""
+    return _lookup(f"{address}/{length}", caller, registry, request, server)
+
+
+def _lookup(
+    query: str, caller: Caller, registry: Registry, request: Request, server: str | None
+) -> PrefixMatchOut:
+    snapshot = snapshot_of(request)
+    view = view_of(caller, registry)
+
+    def visible(path: LgPath) -> bool:
+        return (server is None or path.server == server) and view.sees(path)
+
+    match = snapshot.index.longest_match(query, visible)
+    if match is None:
+        raise NotFound(f"no route to {query} on the route servers")
+    return PrefixMatchOut(
+        query=match.query,
+        prefix=str(match.prefix),
+        read_at=_read_at(snapshot, match.paths),
+        paths=_paths_out(snapshot, match.paths),
+    )
+
+
+@router.get(f"{PREFIX}/search", response_model=SearchOut)
+def search(
+    caller: AnyCaller,
+    registry: RegistryDep,
+    request: Request,
+    asn: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="in the AS_PATH")] = None,
+    origin: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="origin AS")] = None,
+    community: Annotated[str | None, Query(description="a:b or a:b:c")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> SearchOut:
+    """Paths by an AS in their AS_PATH, by origin AS, or by community (exactly one of them)."""
+    given = [v for v in (asn, origin, community) if v is not None]
+    if len(given) != 1:
+        raise ValidationFailed(
+            [Problem("query", "give exactly one of asn, origin, community", "one-of")]
+        )
+    snapshot = snapshot_of(request)
+    view = view_of(caller, registry)
+    if asn is not None:
+        found, query = snapshot.index.by_path_asn(asn), f"asn={asn}"
+    elif origin is not None:
+        found, query = snapshot.index.by_origin(origin), f"origin={origin}"
+    else:
+        wanted = parse_community(str(community))
+        found, query = snapshot.index.by_community(wanted), f"community={community}"
+    paths = found if view.everything else [p for p in found if view.sees(p)]
+    page = paths[offset : offset + limit]
+    return SearchOut(
+        query=query,
+        read_at=_read_at(snapshot, page),
+        total=len(paths),
+        paths=_paths_out(snapshot, page),
+    )

@@ -1,0 +1,287 @@
+"""The looking glass's snapshot: every route server's sessions and paths, read in the background.
+
+Reading a table of 500,000 routes from a daemon's control socket takes tens of seconds
+(``bench/RESULTS.md``, "Reading routes from the route servers"), far too slow per request. So a
+``SnapshotRefresher`` reads each route server whole every ``interval`` seconds on a thread of its
+own and swaps in a new, immutable ``Snapshot`` (sessions plus a ``lg_index.RouteIndex``); requests
+only look things up in the snapshot of the moment. The price is freshness: what the looking glass
+shows is up to one interval plus one read old, and each snapshot says when it was read.
+
+What is read, per daemon (both keep the routes they filter, tagged ``RS:1101:<reason>``):
+
+* rs1, BIRD: ``show route all`` (every table's routes; filtered ones sit there with preference
+  1 and their tags) and ``show route filtered all`` (routes a config rejects with
+  ``import keep filtered``), streamed from the socket and parsed one route at a time;
+* rs2, OpenBGPD: ``bgpctl show rib detail`` (Loc-RIB) and ``show rib table filtered detail`` (the
+  RIB rs2 keeps filtered routes in); without that RIB, the Adj-RIB-In minus the Loc-RIB.
+
+A server that cannot be read keeps the paths of its last good read, marked with the error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ixcenter.core.clock import Clock, SystemClock
+from ixcenter.core.errors import ConfigurationError, IxcError
+from ixcenter.routing.control.bird import NETWORK_NOT_FOUND, BirdClient, BirdSocket
+from ixcenter.routing.control.bird_replies import parse_routes
+from ixcenter.routing.control.daemons import DaemonKind
+from ixcenter.routing.control.daemons import RouteServer as ServerProcess
+from ixcenter.routing.control.model import (
+    DaemonError,
+    Route,
+    Session,
+    received_minus_accepted,
+)
+from ixcenter.routing.control.openbgpd import BgpctlClient, parse_rib
+from ixcenter.routing.lg_index import LgPath, RouteIndex
+from ixcenter.routing.looking_glass import reasons_of, restored
+from ixcenter.routing.render.openbgpd import FILTERED_RIB
+from ixcenter.routing.route_servers import SUMMARY
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_S = 60.0
+
+
+class ServerReader(Protocol):
+    """Reads one route server whole: its sessions and every path it holds."""
+
+    label: str  # e.g. BJ-rs1
+    daemon: str  # bird, openbgpd
+    rs_asn: int
+
+    def sessions(self) -> list[Session]: ...
+
+    def routes(self) -> Iterable[Route]:
+        """Every path, accepted and filtered (``Route.filtered`` where the daemon says so)."""
+        ...
+
+
+class BirdReader:
+    """rs1: BIRD 2 through its control socket."""
+
+    daemon = DaemonKind.BIRD.value
+
+    def __init__(self, label: str, socket: Path, rs_asn: int, *, timeout: float = 300.0) -> None:
+        self.label = label
+        self.rs_asn = rs_asn
+        self.client = BirdClient(socket, timeout=timeout)
+
+    def sessions(self) -> list[Session]:
+        return self.client.sessions()
+
+    def routes(self) -> Iterator[Route]:
+        yield from self._stream("show route all", filtered=False)
+        yield from self._stream("show route filtered all", filtered=True)
+
+    def _stream(self, command: str, *, filtered: bool) -> Iterator[Route]:
+        with self.client.connect() as bird:
+            yield from parse_routes(_texts(bird, command), filtered=filtered)
+
+
+def _texts(bird: BirdSocket, command: str) -> Iterator[str]:
+    """The text of each reply line; an error reply raises (none found is no route)."""
+    for code, text in bird.lines(command):
+        if code == NETWORK_NOT_FOUND:
+            continue
+        if code >= 8000:
+            raise DaemonError(f"BIRD {command!r}: {text}", code=code)
+        yield text
+
+
+class BgpctlReader:
+    """rs2: OpenBGPD through ``bgpctl``."""
+
+    daemon = DaemonKind.OPENBGPD.value
+
+    def __init__(self, label: str, socket: Path, rs_asn: int, *, timeout: float = 300.0) -> None:
+        self.label = label
+        self.rs_asn = rs_asn
+        self.client = BgpctlClient(socket, timeout=timeout)
+
+    def sessions(self) -> list[Session]:
+        return self.client.sessions()
+
+    def routes(self) -> list[Route]:
+        accepted = parse_rib(self.client.run(["show", "rib", "detail"]))
+        try:
+            document = self.client.run(["show", "rib", "table", FILTERED_RIB, "detail"])
+            filtered = parse_rib(document, filtered=True)
+        except DaemonError:
+            received = parse_rib(self.client.run(["show", "rib", "in", "detail"]))
+            filtered = received_minus_accepted(received, accepted)
+        return accepted + filtered
+
+
+@dataclass(frozen=True, slots=True)
+class ServerState:
+    """One route server as the snapshot saw it."""
+
+    label: str
+    daemon: str
+    rs_asn: int
+    sessions: tuple[Session, ...]
+    read_at: dt.datetime | None  # when its paths were read (None: never)
+    error: str | None = None  # why the last read failed (its paths are then older)
+    paths: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every route server's state and paths at one moment; never changed once built."""
+
+    servers: dict[str, ServerState]
+    index: RouteIndex
+    built_at: dt.datetime | None
+    by_server: dict[str, tuple[LgPath, ...]]
+
+    def session_of(self, server: str, name: str) -> Session | None:
+        state = self.servers.get(server)
+        if state is None:
+            return None
+        return next((s for s in state.sessions if s.name == name), None)
+
+
+EMPTY = Snapshot({}, RouteIndex(()), None, {})
+
+
+def explain(route: Route, rs_asn: int, server: str, peer_asn: int | None) -> LgPath:
+    """A daemon's route as the looking glass shows it: rs2's internal marks undone, the
+    filter reasons read from its tags, and a tagged route never the best."""
+    route = restored(route, rs_asn)
+    reasons = reasons_of(route, rs_asn)
+    filtered = bool(reasons) or route.filtered
+    if filtered and (route.best or not route.filtered):
+        route = dataclasses.replace(route, filtered=True, best=False)
+    return LgPath(server, route, reasons, peer_asn)
+
+
+def read_server(reader: ServerReader, clock: Clock) -> tuple[ServerState, tuple[LgPath, ...]]:
+    """Sessions and every path of one route server; ``DaemonError`` if it cannot be read."""
+    sessions = tuple(reader.sessions())
+    asns = {s.name: s.peer_asn for s in sessions}
+    paths = []
+    for route in reader.routes():
+        asn = asns.get(route.from_peer)
+        if asn is None and route.as_path:
+            asn = route.as_path[0]
+        paths.append(explain(route, reader.rs_asn, reader.label, asn))
+    state = ServerState(
+        reader.label, reader.daemon, reader.rs_asn, sessions, clock.now(), None, len(paths)
+    )
+    return state, tuple(paths)
+
+
+class SnapshotRefresher:
+    """Holds the current ``Snapshot`` and rebuilds it every ``interval`` seconds on a thread.
+
+    ``readers`` is asked for the route servers at each refresh (deployments come and go).
+    """
+
+    def __init__(
+        self,
+        readers: Callable[[], Sequence[ServerReader]],
+        *,
+        interval: float = DEFAULT_INTERVAL_S,
+        clock: Clock | None = None,
+    ) -> None:
+        self.readers = readers
+        self.interval = interval
+        self.clock = clock or SystemClock()
+        self._current = EMPTY
+        self._refreshing = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()  # set once the first refresh is done
+
+    @property
+    def current(self) -> Snapshot:
+        return self._current
+
+    def refresh(self) -> Snapshot:
+        """Read every route server now and make the result current."""
+        with self._refreshing:
+            previous = self._current
+            servers: dict[str, ServerState] = {}
+            by_server: dict[str, tuple[LgPath, ...]] = {}
+            for reader in self.readers():
+                try:
+                    state, paths = read_server(reader, self.clock)
+                except (IxcError, OSError) as exc:
+                    logger.warning("looking glass: %s not read: %s", reader.label, exc)
+                    old = previous.servers.get(reader.label)
+                    paths = previous.by_server.get(reader.label, ())
+                    state = ServerState(
+                        reader.label,
+                        reader.daemon,
+                        reader.rs_asn,
+                        old.sessions if old else (),
+                        old.read_at if old else None,
+                        str(exc),
+                        len(paths),
+                    )
+                servers[reader.label] = state
+                by_server[reader.label] = paths
+            index = RouteIndex(path for paths in by_server.values() for path in paths)
+            self._current = Snapshot(servers, index, self.clock.now(), by_server)
+            self.ready.set()
+            logger.info(
+                "looking glass: %d servers, %d paths, %d prefixes",
+                len(servers),
+                index.size,
+                index.prefixes,
+            )
+            return self._current
+
+    def start(self) -> None:
+        """Refresh now and then every ``interval`` seconds, on a daemon thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="looking-glass", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+            except Exception:  # the thread must live on; the next round may work
+                logger.exception("looking glass: refresh failed")
+            self._stop.wait(self.interval)
+
+
+def discover(root: Path) -> list[ServerReader]:
+    """The route servers ``ixc rs build`` laid out under ``root`` whose daemon has a socket."""
+    readers: list[ServerReader] = []
+    if not root.is_dir():
+        return readers
+    for directory in sorted(p for p in root.iterdir() if (p / SUMMARY).is_file()):
+        try:
+            data = json.loads((directory / SUMMARY).read_text(encoding="utf-8"))
+            kind, rs_asn = DaemonKind(data["daemon"]), int(data["rs_asn"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{directory / SUMMARY} is not a build summary: {exc}"
+            ) from None
+        socket = ServerProcess(directory.name, kind, directory).socket
+        if not socket.exists():
+            continue  # built, never deployed
+        reader = BirdReader if kind is DaemonKind.BIRD else BgpctlReader
+        readers.append(reader(directory.name, socket, rs_asn))
+    return readers

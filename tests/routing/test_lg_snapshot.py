@@ -1,0 +1,111 @@
+"""The looking glass snapshot without daemons: readers stand in for the route servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+from pathlib import Path
+
+from ixcenter.core.clock import FixedClock
+from ixcenter.routing.control.model import DaemonError, Route, Session, SessionState
+from ixcenter.routing.lg_snapshot import (
+    BgpctlReader,
+    BirdReader,
+    SnapshotRefresher,
+    discover,
+    explain,
+)
+from ixcenter.routing.policy.reasons import Reason
+
+RS = 64500
+NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+
+
+class FakeReader:
+    def __init__(self, label: str, routes: list[Route], *, daemon: str = "bird") -> None:
+        self.label = label
+        self.daemon = daemon
+        self.rs_asn = RS
+        self.routes_now = routes
+        self.fail: str | None = None
+
+    def sessions(self) -> list[Session]:
+        if self.fail:
+            raise DaemonError(self.fail)
+        return [Session("m1", 64511, ipaddress.ip_address("192.0.2.11"), SessionState.ESTABLISHED)]
+
+    def routes(self) -> list[Route]:
+        return self.routes_now
+
+
+def route(prefix: str, *, large: tuple[tuple[int, int, int], ...] = (), best: bool = True) -> Route:
+    return Route(
+        ipaddress.ip_network(prefix), "m1", as_path=(64511,), large_communities=large, best=best
+    )
+
+
+def test_tags_become_reasons_and_a_tagged_route_is_filtered_and_never_best() -> None:
+    tagged = route("198.51.100.0/24", large=((RS, 1101, 9), (RS, 1101, 3), (64511, 1101, 5)))
+    path = explain(tagged, RS, "BJ-rs1", 64511)
+    assert path.reasons == (Reason.BOGON, Reason.IRR_PREFIX)
+    assert path.route.filtered and not path.route.best and not path.accepted
+    accepted = explain(route("192.0.2.0/24", large=((RS, 1000, 1),)), RS, "BJ-rs1", 64511)
+    assert accepted.accepted and accepted.route.best and accepted.reasons == ()
+
+
+def test_rs2_internal_marks_come_back_as_well_known_communities() -> None:
+    marked = route("192.0.2.0/24", large=((RS, 1999, 65281),))
+    path = explain(marked, RS, "BJ-rs2", 64511)
+    assert path.route.communities == ((65535, 65281),)
+    assert path.route.large_communities == ()
+
+
+def test_refresh_indexes_every_server_and_keeps_old_paths_of_a_failing_one() -> None:
+    clock = FixedClock(NOW)
+    rs1 = FakeReader(
+        "BJ-rs1", [route("192.0.2.0/24"), route("198.51.100.0/24", large=((RS, 1101, 3),))]
+    )
+    rs2 = FakeReader("BJ-rs2", [route("192.0.2.0/24")], daemon="openbgpd")
+    refresher = SnapshotRefresher(lambda: [rs1, rs2], clock=clock)
+    assert not refresher.ready.is_set() and refresher.current.servers == {}
+    first = refresher.refresh()
+    assert refresher.ready.is_set()
+    assert first.servers["BJ-rs1"].paths == 2 and first.servers["BJ-rs2"].paths == 1
+    match = first.index.longest_match("192.0.2.9")
+    assert match is not None and [p.server for p in match.paths] == ["BJ-rs1", "BJ-rs2"]
+    assert first.index.counts("BJ-rs1", "m1") == (1, 1)
+
+    clock.advance(dt.timedelta(minutes=1))
+    rs1.fail = "BIRD socket gone"
+    rs2.routes_now = []
+    second = refresher.refresh()
+    assert refresher.current is second
+    assert second.servers["BJ-rs1"].error == "BIRD socket gone"
+    assert second.servers["BJ-rs1"].read_at == NOW  # the paths shown are the old ones
+    assert second.servers["BJ-rs1"].paths == 2
+    assert second.servers["BJ-rs2"].read_at == NOW + dt.timedelta(minutes=1)
+    match = second.index.longest_match("192.0.2.9")
+    assert match is not None and [p.server for p in match.paths] == ["BJ-rs1"]
+    assert first.index.longest_match("192.0.2.9").paths[1].server == "BJ-rs2"  # unchanged
+
+
+def test_discover_finds_deployed_servers_only(tmp_path: Path) -> None:
+    for label, daemon, socket in (
+        ("BJ-rs1", "bird", "bird.ctl"),
+        ("BJ-rs2", "openbgpd", "bgpd.sock"),
+        ("SH-rs1", "bird", None),  # built, never deployed
+    ):
+        directory = tmp_path / label
+        directory.mkdir()
+        summary = {"daemon": daemon, "rs_asn": RS, "sessions": []}
+        (directory / "candidate.json").write_text(json.dumps(summary))
+        if socket:
+            (directory / socket).touch()
+    (tmp_path / "render-cache.bin").touch()
+    found = discover(tmp_path)
+    assert [(type(r), r.label, r.rs_asn) for r in found] == [
+        (BirdReader, "BJ-rs1", RS),
+        (BgpctlReader, "BJ-rs2", RS),
+    ]
+    assert discover(tmp_path / "missing") == []
