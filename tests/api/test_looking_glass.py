@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from ixcenter.api.app import create_app
 from ixcenter.api.routes.looking_glass import install
+from ixcenter.api.schemas.looking_glass import PrefixMatchOut, RoutesPage, SearchOut
 from ixcenter.config import Settings
 from ixcenter.registry.db import Registry
 from ixcenter.routing.control.model import Route, Session, SessionState
@@ -262,3 +263,15 @@ def test_an_app_without_a_looking_glass_has_no_route_servers(registry: Registry)
     with TestClient(create_app(registry), raise_server_exceptions=False) as client:
         assert client.get(f"{V1}/servers").json() == []
         assert client.get(f"{V1}/prefix/192.0.2.1").status_code == 404
+
+
+def test_answers_match_their_documented_schemas(glass: TestClient, world: World) -> None:
+    page = get(glass, world, "operator", "/servers/BJ-rs1/members/AS131072/routes").json()
+    assert RoutesPage.model_validate(page).paths[0].prefix == "203.0.113.0/24"
+    match = get(glass, world, "public", "/prefix/203.0.113.0/24").json()
+    assert PrefixMatchOut.model_validate(match).read_at is not None
+    found = get(glass, world, "public", "/search", origin=ALPHA).json()
+    assert SearchOut.model_validate(found).total == 2
+    # a path is rendered once per snapshot and served the same way after
+    again = get(glass, world, "public", "/prefix/203.0.113.0/24").json()
+    assert again == match

@@ -109,3 +109,12 @@ def test_discover_finds_deployed_servers_only(tmp_path: Path) -> None:
         (BgpctlReader, "BJ-rs2", RS),
     ]
     assert discover(tmp_path / "missing") == []
+
+
+def test_a_path_of_an_unknown_session_belongs_to_no_member() -> None:
+    stray = Route(ipaddress.ip_network("192.0.2.0/24"), "static1", as_path=(64512,), best=True)
+    rs1 = FakeReader("BJ-rs1", [route("198.51.100.0/24"), stray])
+    snapshot = SnapshotRefresher(lambda: [rs1], clock=FixedClock(NOW)).refresh()
+    owners = {str(p.route.prefix): p.peer_asn for p in snapshot.by_server["BJ-rs1"]}
+    assert owners == {"198.51.100.0/24": 64511, "192.0.2.0/24": None}
+    assert snapshot.index.member("BJ-rs1", [64512]) == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import json
 import logging
 import threading
@@ -138,12 +139,17 @@ class ServerState:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every route server's state and paths at one moment; never changed once built."""
+    """Every route server's state and paths at one moment; never changed once built.
+
+    ``rendered`` is the one mutable part: a cache for whoever shows the paths (the API keeps
+    each path's JSON there, by ``id`` of the path, which lives as long as the snapshot).
+    """
 
     servers: dict[str, ServerState]
     index: RouteIndex
     built_at: dt.datetime | None
     by_server: dict[str, tuple[LgPath, ...]]
+    rendered: dict[int, bytes] = dataclasses.field(default_factory=dict)
 
     def session_of(self, server: str, name: str) -> Session | None:
         state = self.servers.get(server)
@@ -172,10 +178,9 @@ def read_server(reader: ServerReader, clock: Clock) -> tuple[ServerState, tuple[
     asns = {s.name: s.peer_asn for s in sessions}
     paths = []
     for route in reader.routes():
-        asn = asns.get(route.from_peer)
-        if asn is None and route.as_path:
-            asn = route.as_path[0]
-        paths.append(explain(route, reader.rs_asn, reader.label, asn))
+        # never guessed from the AS_PATH: a member could name another's ASN first, and the
+        # peer's ASN decides who may see a filtered path (None: the staff only)
+        paths.append(explain(route, reader.rs_asn, reader.label, asns.get(route.from_peer)))
     state = ServerState(
         reader.label, reader.daemon, reader.rs_asn, sessions, clock.now(), None, len(paths)
     )
@@ -234,6 +239,12 @@ class SnapshotRefresher:
                 by_server[reader.label] = paths
             index = RouteIndex(path for paths in by_server.values() for path in paths)
             self._current = Snapshot(servers, index, self.clock.now(), by_server)
+            del previous
+            # millions of long-lived, acyclic objects: keep the cycle collector from walking
+            # them on every full collection (pauses of 100s of ms under load); reference
+            # counting still frees an old snapshot once no request holds it
+            gc.collect()
+            gc.freeze()
             self.ready.set()
             logger.info(
                 "looking glass: %d servers, %d paths, %d prefixes",

@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ixcenter.api.paging import Limit, Offset
-from ixcenter.api.policy import AnyCaller, Caller, RegistryDep
+from ixcenter.api.policy import AnyCaller, Caller, RegistryDep, registry_of
 from ixcenter.api.schemas.looking_glass import (
     PathOut,
     PrefixMatchOut,
@@ -126,13 +128,43 @@ def view_of(caller: Caller, registry: Registry) -> View:
         return View(False, frozenset(session.scalars(query).all()))
 
 
+async def view_for(caller: Caller, request: Request) -> View:
+    """``view_of`` for async routes: only a member's view needs the registry (on a thread)."""
+    if caller.role is Role.MEMBER:
+        return await run_in_threadpool(view_of, caller, registry_of(request))
+    return view_of(caller, registry_of(request))
+
+
 def _rs_asn(snapshot: Snapshot, server: str) -> int:
     state = snapshot.servers.get(server)
     return state.rs_asn if state else 0
 
 
-def _paths_out(snapshot: Snapshot, paths: Iterable[LgPath]) -> list[PathOut]:
-    return [PathOut.of(p, _rs_asn(snapshot, p.server)) for p in paths]
+def _paths_json(snapshot: Snapshot, paths: Iterable[LgPath]) -> bytes:
+    """The JSON array of ``paths`` as ``PathOut``; each path is rendered once per snapshot
+    (a member page of 100 paths would otherwise cost milliseconds of pydantic per request)."""
+    rendered = snapshot.rendered
+    parts = []
+    for path in paths:
+        text = rendered.get(id(path))
+        if text is None:
+            text = PathOut.of(path, _rs_asn(snapshot, path.server)).model_dump_json().encode()
+            rendered[id(path)] = text
+        parts.append(text)
+    return b"[" + b",".join(parts) + b"]"
+
+
+def _answer(fields: Mapping[str, object], paths: bytes) -> Response:
+    """A JSON object of ``fields`` and the pre-rendered ``paths`` (the response model of the
+    route documents its shape; it is not validated again)."""
+    head = json.dumps(fields, default=_default, separators=(",", ":")).encode()
+    return Response(head[:-1] + b',"paths":' + paths + b"}", media_type="application/json")
+
+
+def _default(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _read_at(snapshot: Snapshot, paths: Sequence[LgPath]) -> dt.datetime | None:
@@ -193,6 +225,15 @@ def _member(registry: Registry, member: str, *, owner: bool) -> tuple[frozenset[
     )
 
 
+async def _member_of(
+    request: Request, member: str, *, owner: bool
+) -> tuple[frozenset[int], int | None]:
+    """``_member`` without a thread where no registry query is needed (public pages)."""
+    if not owner and member[:2].upper() == "AS" and member[2:].isdigit():
+        return frozenset({int(member[2:])}), None
+    return await run_in_threadpool(_member, registry_of(request), member, owner=owner)
+
+
 def _check_filtered(caller: Caller, owner: int | None, what: str) -> None:
     """Filtered routes as ``Rule.READ`` scopes them (see the module docstring)."""
     if caller.role is Role.PUBLIC:
@@ -202,19 +243,18 @@ def _check_filtered(caller: Caller, owner: int | None, what: str) -> None:
 
 
 @router.get(f"{PREFIX}/servers/{{server}}/members/{{member}}/routes", response_model=RoutesPage)
-def member_routes(
+async def member_routes(
     server: str,
     member: str,
     caller: AnyCaller,
-    registry: RegistryDep,
     request: Request,
     state: Literal["accepted", "filtered"] = "accepted",
     limit: Limit = 100,
     offset: Offset = 0,
-) -> RoutesPage:
+) -> Response:
     """The paths a member sent to one route server: accepted (public) or filtered, with the
     reasons in words (the member itself and the staff only)."""
-    asns, owner = _member(registry, member, owner=state == "filtered")
+    asns, owner = await _member_of(request, member, owner=state == "filtered")
     if state == "filtered":
         _check_filtered(caller, owner, f"filtered routes of {member} on {server}")
     snapshot = snapshot_of(request)
@@ -222,49 +262,45 @@ def member_routes(
         raise NotFound(f"no route server {server!r}")
     wanted = state == "accepted"
     paths = [p for p in snapshot.index.member(server, asns) if p.accepted is wanted]
-    return RoutesPage(
-        server=server,
-        asns=sorted(asns),
-        state=state,
-        read_at=snapshot.servers[server].read_at,
-        total=len(paths),
-        paths=_paths_out(snapshot, paths[offset : offset + limit]),
-    )
+    fields = {
+        "server": server,
+        "asns": sorted(asns),
+        "state": state,
+        "read_at": snapshot.servers[server].read_at,
+        "total": len(paths),
+    }
+    return _answer(fields, _paths_json(snapshot, paths[offset : offset + limit]))
 
 
 ServerFilter = Annotated[str | None, Query(description="only this route server")]
 
 
 @router.get(f"{PREFIX}/prefix/{{address}}", response_model=PrefixMatchOut)
-def lookup_address(
+async def lookup_address(
     address: str,
     caller: AnyCaller,
-    registry: RegistryDep,
     request: Request,
     server: ServerFilter = None,
-) -> PrefixMatchOut:
+) -> Response:
     """The longest prefix holding an address, every path to it."""
-    return _lookup(address, caller, registry, request, server)
+    return await _lookup(address, caller, request, server)
 
 
 @router.get(f"{PREFIX}/prefix/{{address}}/{{length}}", response_model=PrefixMatchOut)
-def lookup_prefix(
+async def lookup_prefix(
     address: str,
     length: int,
     caller: AnyCaller,
-    registry: RegistryDep,
     request: Request,
     server: ServerFilter = None,
-) -> PrefixMatchOut:
+) -> Response:
     """The longest prefix equal to or covering a prefix, every path to it."""
-    return _lookup(f"{address}/{length}", caller, registry, request, server)
+    return await _lookup(f"{address}/{length}", caller, request, server)
 
 
-def _lookup(
-    query: str, caller: Caller, registry: Registry, request: Request, server: str | None
-) -> PrefixMatchOut:
+async def _lookup(query: str, caller: Caller, request: Request, server: str | None) -> Response:
     snapshot = snapshot_of(request)
-    view = view_of(caller, registry)
+    view = await view_for(caller, request)
 
     def visible(path: LgPath) -> bool:
         return (server is None or path.server == server) and view.sees(path)
@@ -272,25 +308,24 @@ def _lookup(
     match = snapshot.index.longest_match(query, visible)
     if match is None:
         raise NotFound(f"no route to {query} on the route servers")
-    return PrefixMatchOut(
-        query=match.query,
-        prefix=str(match.prefix),
-        read_at=_read_at(snapshot, match.paths),
-        paths=_paths_out(snapshot, match.paths),
-    )
+    fields = {
+        "query": match.query,
+        "prefix": str(match.prefix),
+        "read_at": _read_at(snapshot, match.paths),
+    }
+    return _answer(fields, _paths_json(snapshot, match.paths))
 
 
 @router.get(f"{PREFIX}/search", response_model=SearchOut)
-def search(
+async def search(
     caller: AnyCaller,
-    registry: RegistryDep,
     request: Request,
     asn: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="in the AS_PATH")] = None,
     origin: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="origin AS")] = None,
     community: Annotated[str | None, Query(description="a:b or a:b:c")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> SearchOut:
+) -> Response:
     """Paths by an AS in their AS_PATH, by origin AS, or by community (exactly one of them)."""
     given = [v for v in (asn, origin, community) if v is not None]
     if len(given) != 1:
@@ -298,7 +333,7 @@ def search(
             [Problem("query", "give exactly one of asn, origin, community", "one-of")]
         )
     snapshot = snapshot_of(request)
-    view = view_of(caller, registry)
+    view = await view_for(caller, request)
     if asn is not None:
         found, query = snapshot.index.by_path_asn(asn), f"asn={asn}"
     elif origin is not None:
@@ -308,9 +343,5 @@ def search(
         found, query = snapshot.index.by_community(wanted), f"community={community}"
     paths = found if view.everything else [p for p in found if view.sees(p)]
     page = paths[offset : offset + limit]
-    return SearchOut(
-        query=query,
-        read_at=_read_at(snapshot, page),
-        total=len(paths),
-        paths=_paths_out(snapshot, page),
-    )
+    fields = {"query": query, "read_at": _read_at(snapshot, page), "total": len(paths)}
+    return _answer(fields, _paths_json(snapshot, page))
