@@ -9,37 +9,21 @@ Loc-RIB, with no reason to tell).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 
 import pytest
 
-from ixcenter.lab import Lab
-from ixcenter.routing.control.daemons import daemon_for
 from ixcenter.routing.lg_snapshot import BgpctlReader, BirdReader, Snapshot, SnapshotRefresher
 from ixcenter.routing.policy.reasons import Reason
-from tests.lab.livelab import require_namespaces, wait_for
-from tests.live import require
+from tests.lab.livelab import wait_for
 from tests.routing.control import scenario
+from tests.routing.control.conftest import exchange
 from tests.routing.control.scenario import FILTERED, M1_V4, M1_V6, M2_ONLY, RS_ASN
 
 pytestmark = pytest.mark.live
 
+__all__ = ["exchange"]  # the live exchange of tests.routing.control, one per module
+
 M1, M1_6, M2 = "AS64511 router 1", "AS64511 router 1 v6", "192.0.2.12"
-
-
-@pytest.fixture(scope="module")
-def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[scenario.Exchange]:
-    for program in ("bird", "bgpd", "bgpctl"):
-        require(program)
-    require_namespaces()
-    directory = tmp_path_factory.mktemp("lg-exchange")
-    lab = Lab(directory / "lab")
-    try:
-        yield scenario.start_exchange(lab, directory)
-    finally:
-        for server in scenario.route_servers(lab, directory):
-            daemon_for(server).stop()
-        lab.down()
 
 
 def _complete(snapshot: Snapshot) -> bool:

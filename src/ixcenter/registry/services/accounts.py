@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 from ixcenter.core.clock import Clock
 from ixcenter.core.errors import AuthenticationFailed, NotFound, Problems, ValidationFailed
 from ixcenter.core.kinds import Role
-from ixcenter.registry.models import Organisation, UserAccount
+from ixcenter.registry.models import UserAccount
 from ixcenter.registry.services import portal_sessions
+from ixcenter.registry.services.credentials import checked_role
 
 logger = logging.getLogger(__name__)
 
@@ -142,22 +143,14 @@ def create(
         problems.add("login", f"an account {key!r} exists already", "duplicate")
     name = display_name.strip()
     problems.check(0 < len(name) <= 200, "display_name", "a display name has 1 to 200 characters")
-    try:
-        kind: Role | None = Role(role)
-    except ValueError:
-        problems.add("role", f"{role!r} is not a role", "invalid-role")
-        kind = None
-    if kind is Role.PUBLIC:
-        problems.add("role", "the public signs in to nothing", "invalid-role")
-    if kind is Role.MEMBER:
-        if organisation_id is None:
-            problems.add("organisation_id", "a member account names its member", "member-required")
-        elif session.get(Organisation, organisation_id) is None:
-            problems.add("organisation_id", f"no member #{organisation_id}", "not-found")
-    elif kind is not None and organisation_id is not None:
-        problems.add(
-            "organisation_id", f"a {kind} account acts for no single member", "member-forbidden"
-        )
+    kind = checked_role(
+        session,
+        problems,
+        role,
+        organisation_id,
+        what="account",
+        public="the public signs in to nothing",
+    )
     check_password(problems, password)
     problems.raise_if_any()
     if kind is None:  # a problem was added above

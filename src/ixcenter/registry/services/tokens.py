@@ -20,7 +20,8 @@ from ixcenter.core.clock import Clock, SystemClock
 from ixcenter.core.errors import AuthenticationFailed, NotFound, Problems, ValidationFailed
 from ixcenter.core.kinds import Role
 from ixcenter.registry import audit
-from ixcenter.registry.models import ApiToken, Organisation
+from ixcenter.registry.models import ApiToken
+from ixcenter.registry.services.credentials import checked_role
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +52,9 @@ def create(
     )
     if session.scalars(select(ApiToken).where(ApiToken.name == name)).first() is not None:
         problems.add("name", f"a token named {name!r} exists already", "duplicate")
-    try:
-        kind = Role(role)
-    except ValueError:
-        problems.add("role", f"{role!r} is not a role", "invalid-role")
-        kind = None
-    if kind is Role.PUBLIC:
-        problems.add("role", "the public needs no token", "invalid-role")
-    if kind is Role.MEMBER:
-        if organisation_id is None:
-            problems.add("organisation_id", "a member token names its member", "member-required")
-        elif session.get(Organisation, organisation_id) is None:
-            problems.add("organisation_id", f"no member #{organisation_id}", "not-found")
-    elif kind is not None and organisation_id is not None:
-        problems.add(
-            "organisation_id", f"a {kind} token acts for no single member", "member-forbidden"
-        )
+    kind = checked_role(
+        session, problems, role, organisation_id, what="token", public="the public needs no token"
+    )
     problems.raise_if_any()
     if kind is None:  # a problem was added above
         raise ValidationFailed(problems.items)
