@@ -103,24 +103,24 @@ def test_new_python_strings_and_plurals_fail_the_check(copy: Sources) -> None:
     module.write_text(
         "from ixcenter.portal.i18n import gettext, ngettext\n\n"
         "def words(n: int) -> str:\n"
-        '    return gettext("Looking glass") + ngettext("%(num)d route", "%(num)d routes", n)\n'
+        '    return gettext("Route collector view") + ngettext("%(num)d route", "%(num)d routes", n)\n'
     )
     catalogs.update(copy)
     problems = catalogs.check(copy)
-    assert _gaps(problems) == {"Looking glass", "%(num)d route"}
+    assert _gaps(problems) == {"Route collector view", "%(num)d route"}
     assert len(problems) == 2
 
 
 def test_a_string_gone_from_the_sources_fails_the_check(copy: Sources) -> None:
     page = copy.templates / "overview.html"
-    page.write_text(page.read_text().replace('{{ _("Why") }}', '{{ _("Reason") }}'))
+    page.write_text(page.read_text().replace('{{ _("Facility") }}', '{{ _("Colocation") }}'))
     problems = catalogs.check(copy)
-    assert "zh_CN: stale 'Why', gone from the sources (run update)" in problems
-    assert "messages.pot has 'Why', gone from the sources (run update)" in problems
+    assert "zh_CN: stale 'Facility', gone from the sources (run update)" in problems
+    assert "messages.pot has 'Facility', gone from the sources (run update)" in problems
     catalogs.update(copy)  # drops it, takes the new one in untranslated or as a fuzzy guess
-    assert "Why" not in [m.id for m in read_po(_po(copy).open("rb"))]
+    assert "Facility" not in [m.id for m in read_po(_po(copy).open("rb"))]
     problems = catalogs.check(copy)
-    assert len(problems) == 1 and _gaps(problems) == {"Reason"}
+    assert len(problems) == 1 and _gaps(problems) == {"Colocation"}
 
 
 def test_fuzzy_and_broken_placeholders_fail_the_check(copy: Sources) -> None:

@@ -32,7 +32,16 @@ from ixcenter.api.routes import (
 )
 from ixcenter.config import Settings
 from ixcenter.core.errors import ConfigurationError
-from ixcenter.portal import auth, i18n_middleware, looking_glass_pages, pages, public_pages
+from ixcenter.portal import (
+    auth,
+    error_pages,
+    i18n_middleware,
+    looking_glass_pages,
+    member_pages,
+    operator_pages,
+    pages,
+    public_pages,
+)
 from ixcenter.portal.live import LiveCache
 from ixcenter.registry.db import Registry
 
@@ -73,6 +82,8 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (public_pages.router, ""),
     (auth.router, ""),
     (looking_glass_pages.router, ""),
+    (member_pages.router, ""),
+    (operator_pages.router, ""),
 )
 
 
@@ -106,7 +117,7 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.state.live = None if settings is None else LiveCache(registry, settings)
     if settings is not None:
         looking_glass.install(app, settings)
-    problems.install(app)
+    problems.install(app, pages=error_pages.page_error)
     metrics.install(app)
     i18n_middleware.install(app)
     rules: dict[tuple[str, str], Rule] = {}

@@ -14,17 +14,21 @@ for its column (``DataError``, ``OverflowError``; request schemas bound numbers 
 text that is not valid Unicode (a lone surrogate, refused by the database driver) 422; HTTP
 errors keep their status (404 unknown path, 405 wrong method); anything unexpected is a 500 whose
 body says nothing about the code: the traceback goes to the log only.
+
+A browser asking for a portal page gets the same error as a page instead (``install(app,
+pages=...)``, see ``portal.error_pages``): a person reads it, with the same status.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
@@ -185,13 +189,36 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem+json."""
-    app.add_exception_handler(IxcError, _ixc_error)
-    app.add_exception_handler(RequestValidationError, _request_invalid)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _conflict)
-    app.add_exception_handler(DataError, _out_of_range)
-    app.add_exception_handler(OverflowError, _out_of_range)
-    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
-    app.add_exception_handler(Exception, _unexpected)
+PageErrors = Callable[[Request, int, dict[str, Any]], Response | None]
+"""``(request, status, problem) -> page``; None when the request is not a browser's page."""
+
+Handler = Callable[[Request, Exception], Response]
+
+
+def _with_pages(handler: Handler, pages: PageErrors) -> Callable[..., Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        if response.media_type == MEDIA_TYPE:
+            page = pages(request, response.status_code, json.loads(bytes(response.body)))
+            if page is not None:
+                return page
+        return response
+
+    return handle
+
+
+def install(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """Register the handlers that turn every error into problem+json (or, where ``pages``
+    answers for the request, into a page)."""
+    handlers: list[tuple[type[Exception], Handler]] = [
+        (IxcError, _ixc_error),
+        (RequestValidationError, _request_invalid),
+        (HTTPException, _http_error),
+        (IntegrityError, _conflict),
+        (DataError, _out_of_range),
+        (OverflowError, _out_of_range),
+        (UnicodeEncodeError, _not_unicode),
+        (Exception, _unexpected),
+    ]
+    for kind, handler in handlers:
+        app.add_exception_handler(kind, handler if pages is None else _with_pages(handler, pages))

@@ -38,7 +38,7 @@ from ixcenter.api.policy import (
     RegistryDep,
 )
 from ixcenter.core.errors import PermissionDenied
-from ixcenter.portal import i18n
+from ixcenter.portal import i18n, render
 from ixcenter.portal.templating import STATIC_PATH, templates
 from ixcenter.registry.models import Organisation
 from ixcenter.registry.services import accounts, portal_sessions
@@ -182,13 +182,13 @@ def account_page(caller: Reader, request: Request, registry: RegistryDep) -> Res
             s.get(Organisation, caller.organisation_id) if caller.organisation_id else None
         )
         account = accounts.find(s, caller.name or "") if caller.via == "portal" else None
-        page = templates.get_template("account.html").render(
+        return render.page(
+            request,
+            caller,
+            "account.html",
             title=i18n.gettext("My account"),
-            static=STATIC_PATH,
+            private=True,
             caller=caller,
             account=account,
             organisation=organisation,
-            csrf_token=request.state.csrf_token,
-            signed_in=caller.name if request.state.csrf_token else None,
         )
-    return _no_store(HTMLResponse(page))

@@ -12,6 +12,7 @@ from ixcenter.api.policy import AnyCaller, RegistryDep
 from ixcenter.portal.i18n import gettext
 from ixcenter.portal.live import LiveCache
 from ixcenter.portal.overview import overview
+from ixcenter.portal.render import page
 from ixcenter.portal.templating import STATIC_DIR, STATIC_PATH, templates
 
 logger = logging.getLogger(__name__)
@@ -30,11 +31,12 @@ def overview_page(caller: AnyCaller, registry: RegistryDep, request: Request) ->
         data = overview(session)
     cache: LiveCache | None = request.app.state.live
     live = cache.get() if cache is not None else None
-    page = templates.get_template("overview.html").render(
+    return page(
+        request,
+        caller,
+        "overview.html",
+        title=gettext("Exchange overview"),
         overview=data,
         live=live,
         refresh=30 if live is not None and not live.empty else 0,
-        static=STATIC_PATH,
-        title=gettext("Exchange overview"),
     )
-    return HTMLResponse(page)

@@ -24,7 +24,8 @@ from ixcenter.core.kinds import PortStatus
 from ixcenter.portal.charts import Chart, chart, rate_text
 from ixcenter.portal.i18n import gettext
 from ixcenter.portal.overview import capacity_text
-from ixcenter.portal.templating import STATIC_PATH, templates
+from ixcenter.portal.render import page
+from ixcenter.portal.words import category_words
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import ExchangeCenter, Node, Organisation, Port, Switch
 
@@ -68,7 +69,7 @@ def member_list(session: Session) -> list[MemberListRow]:
             MemberListRow(
                 org.name,
                 org.url,
-                org.category.value,
+                category_words(org.category),
                 org.country,
                 tuple((a.asn, a.name or "") for a in sorted(org.asns, key=lambda a: a.asn)),
                 tuple(sorted(centers[org.id])),
@@ -79,14 +80,11 @@ def member_list(session: Session) -> list[MemberListRow]:
 
 
 @router.get("/members", response_class=HTMLResponse, summary="Member list page")
-def members_page(caller: AnyCaller, registry: RegistryDep) -> HTMLResponse:
+def members_page(caller: AnyCaller, registry: RegistryDep, request: Request) -> HTMLResponse:
     """The exchange's members with their public fields."""
     with registry.read() as session:
         rows = member_list(session)
-    page = templates.get_template("members.html").render(
-        members=rows, static=STATIC_PATH, title=gettext("Members")
-    )
-    return HTMLResponse(page)
+    return page(request, caller, "members.html", title=gettext("Members"), members=rows)
 
 
 def exchange_traffic(
@@ -130,11 +128,12 @@ def traffic_page(
     drawn = None
     if settings is not None:
         drawn = exchange_traffic(registry, settings, period, registry.clock.now())
-    page = templates.get_template("traffic.html").render(
+    return page(
+        request,
+        caller,
+        "traffic.html",
+        title=gettext("Exchange traffic"),
         chart=drawn,
         period=period,
         rate_text=rate_text,
-        static=STATIC_PATH,
-        title=gettext("Exchange traffic"),
     )
-    return HTMLResponse(page)

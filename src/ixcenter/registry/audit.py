@@ -22,7 +22,7 @@ from ixcenter.registry.models import ApiToken, AuditEntry, Base, MemberAsn, User
 ACTOR_KEY = "ixc.actor"
 CLOCK_KEY = "ixc.clock"
 REASON_KEY = "ixc.reason"
-_REDACTED: dict[type[Base], set[str]] = {
+REDACTED: dict[type[Base], set[str]] = {
     ApiToken: {"token_hash"},
     MemberAsn: {"bgp_password"},
     UserAccount: {"password_hash"},
@@ -38,7 +38,7 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: Base) -> list[str]:
-    hidden = _REDACTED.get(type(obj), set())
+    hidden = REDACTED.get(type(obj), set())
     return [a.key for a in inspect(type(obj)).column_attrs if a.key not in hidden]
 
 
