@@ -51,6 +51,16 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/", Rule.PUBLIC),
     Case("GET", "/members", Rule.PUBLIC),
     Case("GET", "/metrics", Rule.PUBLIC),
+    Case("GET", "/looking-glass", Rule.PUBLIC),
+    Case(
+        "GET",
+        "/looking-glass/{server}/{member}",
+        Rule.PUBLIC,
+        404,
+        target=lambda m, w: {"server": "BJ-rs1", "member": f"AS{m.asn}"},
+    ),
+    Case("GET", "/looking-glass/prefix", Rule.PUBLIC, query=lambda m, w: {"q": "192.0.2.1"}),
+    Case("GET", "/looking-glass/search", Rule.PUBLIC, query=lambda m, w: {"asn": str(m.asn)}),
     Case("GET", f"{V1}/looking-glass/servers", Rule.PUBLIC),
     Case(
         "GET",

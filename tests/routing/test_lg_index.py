@@ -179,7 +179,7 @@ def test_queries_and_communities_are_parsed_or_refused() -> None:
             parse_query(bad)
     assert parse_community("65535:666") == (65535, 666)
     assert parse_community("64500:1101:5") == (64500, 1101, 5)
-    for bad in ("65536:1", "1:2:3:4", "a:b", "4294967296:0:0"):
+    for bad in ("65536:1", "1:2:3:4", "a:b", "4294967296:0:0", "²:1", "1:٣"):
         with pytest.raises(ValidationFailed):
             parse_community(bad)
 

@@ -77,7 +77,7 @@ def parse_query(text: str) -> Address | Network:
 def parse_community(text: str) -> Community | LargeCommunity:
     """``a:b`` (standard, 16-bit parts) or ``a:b:c`` (large, 32-bit parts)."""
     parts = text.strip().split(":")
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+    if len(parts) in (2, 3) and all(p.isascii() and p.isdigit() for p in parts):
         numbers = tuple(int(p) for p in parts)
         limit = 0xFFFF if len(numbers) == 2 else 0xFFFFFFFF
         if all(n <= limit for n in numbers):

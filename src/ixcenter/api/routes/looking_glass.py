@@ -4,7 +4,7 @@ Every answer comes from the snapshot ``routing.lg_snapshot`` keeps in memory (re
 daemons in the background, see there), never from a daemon's socket during the request; each
 answer says when its data was read (``read_at``).
 
-Access (decided here with the scope functions of ``api.policy``):
+Access (decided by ``api.looking_glass_access``, which the portal's pages share):
 
 * What a public IXP looking glass shows is public: route servers, sessions with their state,
   uptime and accepted-route counts, and every **accepted** path with its attributes and decoded
@@ -24,19 +24,23 @@ Members are named ``AS<number>`` (an ASN, registered or not) or by their member 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
-from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 
+from ixcenter.api.looking_glass_access import (
+    check_filtered,
+    member_of,
+    snapshot_of,
+    view_for,
+    view_of,
+)
 from ixcenter.api.paging import Limit, Offset
-from ixcenter.api.policy import AnyCaller, Caller, RegistryDep, registry_of
+from ixcenter.api.policy import AnyCaller, Caller, RegistryDep
 from ixcenter.api.schemas.looking_glass import (
     PathOut,
     PrefixMatchOut,
@@ -47,14 +51,10 @@ from ixcenter.api.schemas.looking_glass import (
 )
 from ixcenter.api.schemas.problems import ERRORS
 from ixcenter.config import Settings
-from ixcenter.core.errors import AuthenticationFailed, NotFound, Problem, ValidationFailed
-from ixcenter.core.kinds import Role
-from ixcenter.registry.db import Registry
-from ixcenter.registry.models import MemberAsn, Organisation
+from ixcenter.core.errors import NotFound, Problem, ValidationFailed
 from ixcenter.routing.lg_index import LgPath, parse_community
 from ixcenter.routing.lg_snapshot import (
     DEFAULT_INTERVAL_S,
-    EMPTY,
     ServerReader,
     Snapshot,
     SnapshotRefresher,
@@ -66,7 +66,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["looking glass"], responses=ERRORS)
 
 PREFIX = "/looking-glass"
-RETRY_AFTER_S = 5
 
 
 def install(
@@ -87,52 +86,6 @@ def install(
     if start:
         refresher.start()
     return refresher
-
-
-def snapshot_of(request: Request) -> Snapshot:
-    """The snapshot of the moment; an app without a looking glass has no route servers."""
-    refresher = getattr(request.app.state, "looking_glass", None)
-    if refresher is None:
-        return EMPTY
-    refresher = cast(SnapshotRefresher, refresher)
-    if not refresher.ready.is_set():
-        raise HTTPException(
-            503,
-            "the looking glass is reading the route servers for the first time",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        )
-    return refresher.current
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class View:
-    """Which filtered paths a caller may see: all (staff), its own ASNs' (member), none."""
-
-    everything: bool
-    asns: frozenset[int] = frozenset()
-
-    def sees(self, path: LgPath) -> bool:
-        return path.accepted or self.everything or path.peer_asn in self.asns
-
-    def sees_filtered_of(self, asn: int | None) -> bool:
-        return self.everything or asn in self.asns
-
-
-def view_of(caller: Caller, registry: Registry) -> View:
-    if caller.sees_everything:
-        return View(True)
-    if caller.role is not Role.MEMBER or caller.organisation_id is None:
-        return View(False)
-    query = select(MemberAsn.asn).where(MemberAsn.organisation_id == caller.organisation_id)
-    with registry.read() as session:
-        return View(False, frozenset(session.scalars(query).all()))
-
-
-async def view_for(caller: Caller, request: Request) -> View:
-    """``view_of`` for async routes: only a member's view needs the registry (on a thread)."""
-    if caller.role is Role.MEMBER:
-        return await run_in_threadpool(view_of, caller, registry_of(request))
-    return view_of(caller, registry_of(request))
 
 
 def _rs_asn(snapshot: Snapshot, server: str) -> int:
@@ -201,47 +154,6 @@ def list_servers(caller: AnyCaller, registry: RegistryDep, request: Request) -> 
     ]
 
 
-def _member(registry: Registry, member: str, *, owner: bool) -> tuple[frozenset[int], int | None]:
-    """(ASNs, organisation id) of ``AS<n>`` or a member id; the registry is asked for the
-    organisation of an ASN only when ``owner`` is wanted (public pages need no query)."""
-    text = member.strip()
-    if text[:2].upper() == "AS" and text[2:].isdigit():
-        asn = int(text[2:])
-        if not owner:
-            return frozenset({asn}), None
-        with registry.read() as session:
-            holder = session.scalars(
-                select(MemberAsn.organisation_id).where(MemberAsn.asn == asn)
-            ).first()
-        return frozenset({asn}), holder
-    if text.isdigit():
-        with registry.read() as session:
-            found = session.get(Organisation, int(text))
-            if found is None:
-                raise NotFound(f"no member #{text}")
-            return frozenset(a.asn for a in found.asns), found.id
-    raise ValidationFailed(
-        [Problem("member", f"{member!r} is neither AS<number> nor a member id", "syntax")]
-    )
-
-
-async def _member_of(
-    request: Request, member: str, *, owner: bool
-) -> tuple[frozenset[int], int | None]:
-    """``_member`` without a thread where no registry query is needed (public pages)."""
-    if not owner and member[:2].upper() == "AS" and member[2:].isdigit():
-        return frozenset({int(member[2:])}), None
-    return await run_in_threadpool(_member, registry_of(request), member, owner=owner)
-
-
-def _check_filtered(caller: Caller, owner: int | None, what: str) -> None:
-    """Filtered routes as ``Rule.READ`` scopes them (see the module docstring)."""
-    if caller.role is Role.PUBLIC:
-        raise AuthenticationFailed("filtered routes and their reasons need a bearer token")
-    if not caller.sees(owner):
-        raise caller.hidden(what)
-
-
 @router.get(f"{PREFIX}/servers/{{server}}/members/{{member}}/routes", response_model=RoutesPage)
 async def member_routes(
     server: str,
@@ -254,9 +166,9 @@ async def member_routes(
 ) -> Response:
     """The paths a member sent to one route server: accepted (public) or filtered, with the
     reasons in words (the member itself and the staff only)."""
-    asns, owner = await _member_of(request, member, owner=state == "filtered")
+    asns, owner = await member_of(request, member, owner=state == "filtered")
     if state == "filtered":
-        _check_filtered(caller, owner, f"filtered routes of {member} on {server}")
+        check_filtered(caller, owner, f"filtered routes of {member} on {server}")
     snapshot = snapshot_of(request)
     if server not in snapshot.servers:
         raise NotFound(f"no route server {server!r}")
