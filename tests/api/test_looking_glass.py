@@ -22,25 +22,12 @@ from ixcenter.config import Settings
 from ixcenter.registry.db import Registry
 from ixcenter.routing.control.model import Route, Session, SessionState
 from ixcenter.routing.lg_snapshot import SnapshotRefresher
+from tests.api.stand_in import StandIn
 from tests.api.world import World
 
 RS = 64500
 V1 = "/api/v1/looking-glass"
 ALPHA, BETA = 131072, 131073
-
-
-class StandIn:
-    """A route server's sessions and routes, as a reader would return them."""
-
-    def __init__(self, label: str, daemon: str, routes: list[Route], sessions: list[Session]):
-        self.label, self.daemon, self.rs_asn = label, daemon, RS
-        self._routes, self._sessions = routes, sessions
-
-    def sessions(self) -> list[Session]:
-        return self._sessions
-
-    def routes(self) -> list[Route]:
-        return self._routes
 
 
 def _route(prefix: str, session: str, asn: int, **extra: object) -> Route:

@@ -35,6 +35,7 @@ from ixcenter.registry.db import Registry
 from ixcenter.routing.control.model import Route, Session, SessionState
 from ixcenter.routing.lg_communities import WELL_KNOWN, large_meaning, standard_meaning
 from ixcenter.routing.policy.reasons import Reason
+from tests.api.stand_in import StandIn
 from tests.api.world import World
 
 RS = 64500
@@ -43,20 +44,6 @@ ALPHA_FILTERED = ("198.51.100.0/25", "2001:db8:100:1::/64")
 BETA_FILTERED = "192.0.2.0/24"
 REASON_WORDS = [r.words for r in Reason]
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
-
-
-class StandIn:
-    """A route server's sessions and routes, as a reader would return them."""
-
-    def __init__(self, label: str, daemon: str, routes: list[Route], sessions: list[Session]):
-        self.label, self.daemon, self.rs_asn = label, daemon, RS
-        self._routes, self._sessions = routes, sessions
-
-    def sessions(self) -> list[Session]:
-        return self._sessions
-
-    def routes(self) -> list[Route]:
-        return self._routes
 
 
 def route(prefix: str, session: str, asn: int, **extra: object) -> Route:

@@ -29,6 +29,7 @@ from ixcenter.routing.control.model import Route, Session, SessionState
 from ixcenter.routing.policy.reasons import FILTERED, Reason
 from ixcenter.telemetry.enrich import EnrichingSink, RegistryWatch
 from ixcenter.telemetry.store import FlowStoreWriter
+from tests.api.stand_in import StandIn
 from tests.api.world import World
 from tests.conftest import NOW  # the registry fixture's clock
 from tests.telemetry.store.world import (
@@ -126,20 +127,6 @@ def test_a_port_of_another_member_reads_like_a_missing_one(
 
 
 # --- route servers ------------------------------------------------------------------------
-
-
-class StandIn:
-    """A route server's sessions and routes, as a reader would return them."""
-
-    def __init__(self, label: str, daemon: str, routes: list[Route], sessions: list[Session]):
-        self.label, self.daemon, self.rs_asn = label, daemon, RS
-        self._routes, self._sessions = routes, sessions
-
-    def sessions(self) -> list[Session]:
-        return self._sessions
-
-    def routes(self) -> list[Route]:
-        return self._routes
 
 
 def _route(prefix: str, session: str, path: tuple[int, ...], *reasons: Reason) -> Route:
