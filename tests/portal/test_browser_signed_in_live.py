@@ -10,7 +10,6 @@ Alpha's 198.51.100.0/25 and Beta's 192.0.2.0/24 are filtered) and real flow rows
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
