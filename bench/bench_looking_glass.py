@@ -7,10 +7,13 @@ that cover other members' /24s, every route with a standard and a large communit
 the /20s ``RS:1101:9`` (kept with preference 1, as the rendered configs do) and exports nothing.
 
 Once rs1 holds every route, two HTTP servers run in subprocesses (uvicorn, one process each),
-one after the other, and the same requests hit each at ``--concurrency`` (httpx AsyncClient):
+one after the other, and the same requests hit each at ``--concurrency`` (``hammer_raw``):
 
-* ``ixcenter``: ``create_app`` with the looking glass installed (``lg_snapshot`` read rs1 once
-  before serving; no refresh during the run);
+* ``ixcenter``: ``create_app`` with the looking glass installed, behind
+  ``api.looking_glass_lane.serving_app`` as ``ixc serve`` runs it (``lg_snapshot`` read rs1
+  once before serving; no refresh during the run);
+* with ``--refreshing``, the same again while the snapshot is read from rs1 over and over in
+  the server's background thread (the latency a refresh costs; ``--requests`` each);
 * ``baseline``: a minimal FastAPI app answering the same two questions straight from BIRD's
   control socket per request (``show route for ADDR all``; ``show route protocol mN all``
   parsed with ``BirdClient``), with the same response schema.
@@ -140,10 +143,13 @@ def rs_routes(socket: Path) -> int:
 # --- servers (run as subprocesses: `python -m bench.bench_looking_glass serve ...`) ----------
 
 
-def serve_ixcenter(socket: Path, port: int, work: Path) -> None:
+def serve_ixcenter(socket: Path, port: int, work: Path, *, refreshing: bool = False) -> None:
+    """``create_app`` behind ``serving_app``, as ``ixc serve`` runs it; ``refreshing``: the
+    snapshot is read again and again, back to back, while requests are served."""
     import uvicorn
 
     from ixcenter.api.app import create_app
+    from ixcenter.api.looking_glass_lane import serving_app
     from ixcenter.api.routes.looking_glass import install
     from ixcenter.config import Settings
     from ixcenter.registry.db import Registry
@@ -154,14 +160,18 @@ def serve_ixcenter(socket: Path, port: int, work: Path) -> None:
     app = create_app(registry)
     settings = Settings(data_dir=work)
     reader = BirdReader(SERVER, socket, RS_ASN)
-    refresher = install(app, settings, readers=[reader], start=False)
+    refresher = install(app, settings, readers=[reader], interval=0.0, start=False)
+    served = serving_app(app)
     start = time.perf_counter()
     snapshot = refresher.refresh()
     took = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     note = {"snapshot_s": took, "paths": snapshot.index.size, "rss_mb": rss_mb}
-    (work / "snapshot.json").write_text(json.dumps(note))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    if refreshing:
+        refresher.start()
+    else:
+        (work / "snapshot.json").write_text(json.dumps(note))
+    uvicorn.run(served, host="127.0.0.1", port=port, log_level="warning")
 
 
 def serve_baseline(socket: Path, port: int) -> None:
@@ -358,6 +368,16 @@ def start_server(argv: list[str], port: int, ready: Callable[[], bool], timeout:
     raise SystemExit(f"server {argv} not up after {timeout:.0f}s")
 
 
+def wait_refreshing(pid: int, timeout: float = 30.0) -> None:
+    """Until server ``pid`` burns CPU while idle: its background refresh is under way."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if cpu_seconds(pid) - before > 0.3:
+            return
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (``/proc/PID/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -432,8 +452,9 @@ def measure_servers(
     prefixes = prefix_urls(members, per_member, options.requests, rng)
     pages = member_urls(members, options.requests, rng)
     python = sys.executable
-    for name in ("ixcenter", "baseline"):
-        port = options.port + (0 if name == "ixcenter" else 1)
+    names = ["ixcenter"] + (["refreshing"] if options.refreshing else []) + ["baseline"]
+    for name in names:
+        port = options.port + names.index(name)
         argv = [python, "-m", "bench.bench_looking_glass", "serve", name]
         argv += ["--socket", str(socket), "--port", str(port), "--work", str(directory)]
         progress(f"starting the {name} server")
@@ -442,7 +463,9 @@ def measure_servers(
         found[f"{name}_startup_s"] = time.perf_counter() - began
         try:
             base = f"http://127.0.0.1:{port}"
-            count = options.requests if name == "ixcenter" else options.baseline_requests
+            count = options.baseline_requests if name == "baseline" else options.requests
+            if name == "refreshing":
+                wait_refreshing(process.pid)
             for kind, urls in (("prefix", prefixes[:count]), ("member", pages[:count])):
                 load = hammer_raw if options.client == "raw" else hammer
                 asyncio.run(load(base, urls[: min(50, count)], options.concurrency, "warm"))
@@ -458,6 +481,7 @@ def measure_servers(
                     "p99_ms": done.percentile(0.99) * 1000,
                     "per_s": len(done.seconds) / done.wall if done.wall else 0.0,
                     "server_cpu_ms_per_request": cpu * 1000 / max(1, len(done.seconds)),
+                    "load1": os.getloadavg()[0],
                 }
                 progress(json.dumps(found[f"{name}_{kind}"]))
         finally:
@@ -476,17 +500,21 @@ def table(results: dict[str, Any]) -> str:
         f"server peak RSS {bird['snapshot']['rss_mb']:.0f} MB",
         "",
         "| request | server | requests | p50 ms | p99 ms | req/s | server CPU ms/req "
-        "| p99 baseline/ixcenter |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| load (1 min) | p99 baseline/this |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in ("prefix", "member"):
         ours, base = bird[f"ixcenter_{kind}"], bird[f"baseline_{kind}"]
-        for name, row in (("ixcenter (snapshot)", ours), ("baseline (daemon socket)", base)):
-            ratio = base["p99_ms"] / ours["p99_ms"] if row is base else 1.0
+        rows = [("ixcenter (snapshot)", ours), ("baseline (daemon socket)", base)]
+        if f"refreshing_{kind}" in bird:
+            rows.insert(1, ("ixcenter during a refresh", bird[f"refreshing_{kind}"]))
+        for name, row in rows:
+            ratio = base["p99_ms"] / row["p99_ms"]
             lines.append(
                 f"| {kind} | {name} | {row['requests']:,} | {row['p50_ms']:.1f} | "
                 f"{row['p99_ms']:.1f} | {row['per_s']:.0f} | "
-                f"{row['server_cpu_ms_per_request']:.2f} | {ratio:.1f}x |"
+                f"{row['server_cpu_ms_per_request']:.2f} | {row.get('load1', 0):.1f} | "
+                f"{ratio:.1f}x |"
             )
     return "\n".join(lines) + "\n"
 
@@ -494,26 +522,34 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "serve":
         parser = argparse.ArgumentParser()
-        parser.add_argument("kind", choices=["ixcenter", "baseline"])
+        parser.add_argument("kind", choices=["ixcenter", "refreshing", "baseline"])
         parser.add_argument("--socket", type=Path, required=True)
         parser.add_argument("--port", type=int, required=True)
         parser.add_argument("--work", type=Path, required=True)
         served = parser.parse_args(sys.argv[2:])
-        if served.kind == "ixcenter":
-            serve_ixcenter(served.socket, served.port, served.work)
+        if served.kind != "baseline":
+            refreshing = served.kind == "refreshing"
+            serve_ixcenter(served.socket, served.port, served.work, refreshing=refreshing)
         else:
             serve_baseline(served.socket, served.port)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--routes-per-member", type=int, default=500)
-    parser.add_argument("--requests", type=int, default=5000, help="per kind, ixcenter")
+    parser.add_argument(
+        "--requests", type=int, default=5000, help="per kind, ixcenter (and while refreshing)"
+    )
     parser.add_argument("--baseline-requests", type=int, default=1000, help="per kind")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--port", type=int, default=18470)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--client", choices=["raw", "httpx"], default="raw", help="load generator (see hammer_raw)"
+    )
+    parser.add_argument(
+        "--refreshing",
+        action="store_true",
+        help="also measure ixcenter while it reads the route server again, back to back",
     )
     parser.add_argument("--load-timeout", type=float, default=1800.0)
     parser.add_argument("--json", type=Path, help="write every number here too")

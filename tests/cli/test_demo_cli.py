@@ -4,6 +4,7 @@ traffic, and Ctrl-C leaves no process of it behind."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.lab.test_exchange_crash_live import processes_of
@@ -63,8 +65,29 @@ def test_reduced_demo_shows_synthesised_traffic(data_dir: Path) -> None:
             text = page(f"http://127.0.0.1:{port}/")
         assert "REDUCED MODE (asked for with --reduced)" in log.read_text()
         assert "BJIX" in text and "SHIX" in text
+        _sign_in_as_printed(f"http://127.0.0.1:{port}", log.read_text())
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
     time.sleep(0.5)
     assert not processes_of(data_dir), "the collector or the synthesiser outlived the demo"
+
+
+def _sign_in_as_printed(url: str, log: str) -> None:
+    """Both accounts the demo printed sign in to the portal: the operator opens the peering
+    matrix, the member its own page."""
+    printed = dict(re.findall(r"portal sign-in: (\S+) / (\S+)", log))
+    assert set(printed) == {"demo-noc", "demo-member"}, log
+    for login, target in (("demo-noc", "/ops/peering"), ("demo-member", "/members/")):
+        with httpx.Client(base_url=url, timeout=10, follow_redirects=True) as browser:
+            form = browser.get("/signin").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            assert token is not None
+            fields = {"csrf_token": token.group(1), "login": login, "password": printed[login]}
+            signed_in = browser.post("/signin", data={**fields, "next": "/account"})
+            assert signed_in.status_code == 200 and login in signed_in.text
+            if target.endswith("/"):
+                link = re.search(r'href="(/members/\d+)"', signed_in.text)
+                assert link is not None, signed_in.text
+                target = link.group(1)
+            assert browser.get(target).status_code == 200

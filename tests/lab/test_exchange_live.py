@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from ixcenter.api.app import create_app
 from ixcenter.config import Settings
+from ixcenter.core.kinds import Role
 from ixcenter.lab import exchange, health, netns
 from ixcenter.lab.announcements import plan_announcements
 from ixcenter.lab.blueprint import read_blueprint
@@ -30,6 +32,7 @@ from ixcenter.lab.exchange import ExchangeState, LabOptions
 from ixcenter.lab.member_router import adj_rib_in, read_messages
 from ixcenter.registry import demo_data
 from ixcenter.registry.db import Registry
+from ixcenter.registry.services import tokens
 from ixcenter.routing.control.model import RouteSet
 from ixcenter.routing.looking_glass import LookingGlass
 from ixcenter.routing.policy.reasons import Reason
@@ -183,6 +186,43 @@ def _check_alive(registry: Registry, settings: Settings, state: ExchangeState) -
             assert f"<td>{center.code}-{server}</td>" in text
     assert any(f"<td>{m['prefix']}</td>" in text for m in state.mistakes)
     _check_metrics(registry, settings, state)
+    member_of = {key: orgs[node] for key, node in node_of.items()}
+    _check_pages(registry, settings, state, member_of)
+
+
+def _check_pages(
+    registry: Registry, settings: Settings, state: ExchangeState, member_of: dict[str, int]
+) -> None:
+    """The portal's pages over the real route servers and flow store: the public looking glass
+    with every server's sessions, each planted mistake on its member's own page with its fix
+    (and not on the public looking glass), the operator's map and peering matrix."""
+    with registry.transaction("test") as s:
+        operator = tokens.create(s, "lab-noc", Role.OPERATOR, None, registry.clock)[1]
+    staff = {"Authorization": f"Bearer {operator}"}
+    with TestClient(create_app(registry, settings)) as client:
+
+        def glass() -> str:
+            page = client.get("/looking-glass")
+            return page.text if page.status_code == 200 else ""
+
+        text = wait("the looking glass's first read of the route servers", glass)
+        assert isinstance(text, str)
+        for center in state.centers:
+            for server in ("rs1", "rs2"):
+                assert f"{center.code}-{server}" in text
+        for mistake in state.mistakes:
+            page = client.get(f"/members/{member_of[mistake['router']]}", headers=staff)
+            assert page.status_code == 200
+            section = page.text.split('id="filtered"', 1)[1]
+            assert mistake["prefix"] in section, mistake
+            words = str(escape(Reason(mistake["reason"]).words))  # as the page writes it
+            assert words in section, (mistake, section[:2000])
+            public = client.get("/looking-glass/prefix", params={"q": mistake["prefix"]})
+            assert public.status_code == 200
+            assert words not in public.text  # filtered paths are not public
+        matrix = client.get("/ops/peering", headers=staff)
+        assert matrix.status_code == 200 and 'id="peering-matrix"' in matrix.text
+        assert "<svg" in client.get("/ops/map", headers=staff).text
 
 
 def _check_metrics(registry: Registry, settings: Settings, state: ExchangeState) -> None:

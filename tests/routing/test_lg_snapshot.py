@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import ipaddress
 import json
+import sys
 from pathlib import Path
+
+import pytest
 
 from ixcenter.core.clock import FixedClock
 from ixcenter.routing.control.model import DaemonError, Route, Session, SessionState
 from ixcenter.routing.lg_snapshot import (
+    PAUSE_GC,
+    REFRESH_SWITCH_INTERVAL_S,
     BgpctlReader,
     BirdReader,
     SnapshotRefresher,
@@ -118,3 +124,47 @@ def test_a_path_of_an_unknown_session_belongs_to_no_member() -> None:
     owners = {str(p.route.prefix): p.peer_asn for p in snapshot.by_server["BJ-rs1"]}
     assert owners == {"198.51.100.0/24": 64511, "192.0.2.0/24": None}
     assert snapshot.index.member("BJ-rs1", [64512]) == []
+
+
+def test_renderings_of_unchanged_paths_carry_over_to_the_next_snapshot() -> None:
+    kept, changed = route("192.0.2.0/24"), route("198.51.100.0/24")
+    reader = FakeReader("BJ-rs1", [kept, changed])
+    refresher = SnapshotRefresher(lambda: [reader], clock=FixedClock(NOW))
+    first = refresher.refresh()
+    [old_kept, old_changed] = first.by_server["BJ-rs1"]
+    first.rendered[id(old_kept)] = b"kept"
+    first.rendered[id(old_changed)] = b"stale"
+    reader.routes_now = [kept, route("198.51.100.0/24", best=False), route("203.0.113.0/24")]
+    second = refresher.refresh()
+    new_kept, _, _ = second.by_server["BJ-rs1"]
+    assert new_kept is not old_kept  # a new snapshot, new objects
+    assert second.rendered == {id(new_kept): b"kept"}
+    # a server whose ASN changed renders its communities anew
+    reader.rs_asn = RS + 1
+    assert refresher.refresh().rendered == {}
+
+
+def test_a_refresh_leaves_the_interpreter_as_it_found_it() -> None:
+    seen: list[tuple[float, bool]] = []
+
+    class Watching(FakeReader):
+        def routes(self) -> list[Route]:
+            seen.append((sys.getswitchinterval(), gc.isenabled()))
+            return super().routes()
+
+    interval = sys.getswitchinterval()
+    refresher = SnapshotRefresher(lambda: [Watching("BJ-rs1", [route("192.0.2.0/24")])])
+    refresher.refresh()
+    assert seen == [(min(interval, REFRESH_SWITCH_INTERVAL_S), not PAUSE_GC)]
+    assert sys.getswitchinterval() == interval and gc.isenabled()
+    failing = Watching("BJ-rs1", [])
+    failing.routes_now = None  # type: ignore[assignment]  # the index cannot take it
+    with pytest.raises(TypeError):
+        SnapshotRefresher(lambda: [failing]).refresh()
+    assert sys.getswitchinterval() == interval and gc.isenabled()
+
+
+def test_a_long_read_lengthens_the_pause_before_the_next() -> None:
+    refresher = SnapshotRefresher(lambda: [], interval=60.0)
+    assert refresher.pause_after(1.0) == 60.0  # a small table: every interval
+    assert refresher.pause_after(70.0) == 280.0  # 500,000 paths: read a fifth of the time

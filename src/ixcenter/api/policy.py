@@ -45,6 +45,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ixcenter.core.errors import AuthenticationFailed, NotFound, PermissionDenied
 from ixcenter.core.kinds import Role
@@ -185,19 +186,31 @@ def _identify(
     return PUBLIC, None
 
 
+def _anonymous(request: Request) -> bool:
+    """True when ``request`` carries neither an Authorization header nor a session cookie:
+    ``_identify`` would make it the public without asking the registry."""
+    return "authorization" not in request.headers and not request.cookies.get(SESSION_COOKIE)
+
+
 class Guard:
     """The dependency that admits a caller to a route under one ``Rule``."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         posted_csrf: Annotated[str | None, Depends(_posted_csrf)],
     ) -> Caller:
-        caller, session_id = _identify(request, credentials)
+        # async, so the framework calls it on the event loop: only a request that carries a
+        # token or a session cookie needs the registry, on a worker thread; the public (most
+        # looking-glass traffic) is identified without a thread hop
+        if _anonymous(request):
+            caller, session_id = PUBLIC, None
+        else:
+            caller, session_id = await run_in_threadpool(_identify, request, credentials)
         request.state.caller = caller
         request.state.csrf_token = None if session_id is None else csrf_token(session_id)
         if session_id is not None and request.method not in SAFE_METHODS:

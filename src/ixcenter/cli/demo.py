@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -12,15 +13,17 @@ from collections.abc import Iterator
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ixcenter.cli.context import App, json_option, pass_app
 from ixcenter.cli.output import console, message, record
 from ixcenter.cli.progress import progress_bar
-from ixcenter.core.errors import ConfigurationError
+from ixcenter.core.clock import Clock
+from ixcenter.core.errors import ConfigurationError, NotFound
 from ixcenter.core.kinds import Role
 from ixcenter.registry import demo_data
 from ixcenter.registry.models import ApiToken, Organisation
-from ixcenter.registry.services import tokens
+from ixcenter.registry.services import accounts, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +55,13 @@ def _serve(app: App, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from ixcenter.api.app import create_app
+    from ixcenter.api.looking_glass_lane import serving_app
 
     host = host or app.settings.api_host
     port = port or app.settings.api_port
     message(f"ixcenter serving on http://{host}:{port}/  (API: /openapi.json, Ctrl-C stops)")
-    uvicorn.run(create_app(app.registry, app.settings), host=host, port=port, log_level="info")
+    served = serving_app(create_app(app.registry, app.settings))
+    uvicorn.run(served, host=host, port=port, log_level="info")
 
 
 @click.command("serve")
@@ -108,14 +113,39 @@ def demo(app: App, members: int, centers: int, seed: int, port: int | None, redu
         _, secret = tokens.create(
             s, f"demo-operator-{taken + 1}", Role.OPERATOR, None, registry.clock
         )
+        people = _demo_accounts(s, registry.clock)
     with _exchange_alive(app, seed, reduced):
         message(f"registry: {registry.url}")
         message(f"operator token: {secret}")
+        for login, (password, who) in people.items():
+            message(f"portal sign-in: {login} / {password}  ({who})")
         message(
             "  try: curl -H 'Authorization: Bearer <token>' "
             f"http://127.0.0.1:{port or app.settings.api_port}/api/v1/members"
         )
         _serve(app, None, port)
+
+
+def _demo_accounts(session: Session, clock: Clock) -> dict[str, tuple[str, str]]:
+    """Portal accounts to sign in to the demo with, each with a new random password: an
+    operator and the first member. ``login -> (password, who)``."""
+    first = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    wanted: list[tuple[str, Role, int | None, str]] = [
+        ("demo-noc", Role.OPERATOR, None, "operator")
+    ]
+    if first is not None:
+        wanted.append(("demo-member", Role.MEMBER, first.id, f"member {first.name}"))
+    people = {}
+    for login, role, org_id, who in wanted:
+        password = secrets.token_urlsafe(12)
+        try:
+            accounts.find(session, login)
+        except NotFound:
+            accounts.create(session, login, who, role, org_id, password, clock)
+        else:
+            accounts.set_password(session, login, password, clock)
+        people[login] = (password, who)
+    return people
 
 
 @contextlib.contextmanager

@@ -5,7 +5,12 @@ Reading a table of 500,000 routes from a daemon's control socket takes tens of s
 ``SnapshotRefresher`` reads each route server whole every ``interval`` seconds on a thread of its
 own and swaps in a new, immutable ``Snapshot`` (sessions plus a ``lg_index.RouteIndex``); requests
 only look things up in the snapshot of the moment. The price is freshness: what the looking glass
-shows is up to one interval plus one read old, and each snapshot says when it was read.
+shows is up to one pause plus one read old, and each snapshot says when it was read.
+
+A read competes with the requests for the interpreter (at 500,000 paths it takes a minute and
+doubles their p99, ``bench/RESULTS.md``), so the pause between two reads is ``interval`` or
+``REFRESH_DUTY`` times the last read's length, whichever is longer: a large table is read at
+most a fifth of the time (every ~5 minutes at 500,000 paths), a small one every minute.
 
 What is read, per daemon (both keep the routes they filter, tagged ``RS:1101:<reason>``):
 
@@ -20,12 +25,15 @@ A server that cannot be read keeps the paths of its last good read, marked with 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import gc
 import json
 import logging
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +60,9 @@ from ixcenter.routing.route_servers import SUMMARY
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 60.0
+REFRESH_DUTY = 4.0  # pause at least this many times the last read's length
+REFRESH_SWITCH_INTERVAL_S = 0.0005
+PAUSE_GC = True
 
 
 class ServerReader(Protocol):
@@ -187,6 +198,54 @@ def read_server(reader: ServerReader, clock: Clock) -> tuple[ServerState, tuple[
     return state, tuple(paths)
 
 
+def carried_renderings(
+    previous: Snapshot, servers: dict[str, ServerState], by_server: dict[str, tuple[LgPath, ...]]
+) -> dict[int, bytes]:
+    """``previous.rendered`` for the new snapshot: each rendering of a path the new snapshot
+    holds again, unchanged, under the new path's ``id``. A rendering depends on the path and
+    its server's ASN only, so it stays right; and after a refresh the pages asked for before
+    need no rendering again (100 paths of a member page cost milliseconds)."""
+    before: dict[tuple[str, object, str], tuple[LgPath, bytes]] = {}
+    for label, paths in previous.by_server.items():
+        old, new = previous.servers.get(label), servers.get(label)
+        if old is None or new is None or old.rs_asn != new.rs_asn:
+            continue
+        for path in paths:
+            text = previous.rendered.get(id(path))
+            if text is not None:
+                before[(label, path.route.prefix, path.route.from_peer)] = (path, text)
+    rendered: dict[int, bytes] = {}
+    if not before:
+        return rendered
+    for label, paths in by_server.items():
+        for path in paths:
+            found = before.get((label, path.route.prefix, path.route.from_peer))
+            if found is not None and found[0] == path:
+                rendered[id(path)] = found[1]
+    return rendered
+
+
+@contextlib.contextmanager
+def _yielding_to_requests() -> Iterator[None]:
+    """While a refresh runs: the interpreter's switch interval short, so the thread serving
+    requests waits at most ``REFRESH_SWITCH_INTERVAL_S`` for the lock the refresh holds (not
+    the default 5 ms, again and again per request: p99 of 370 ms instead of 100 ms at 96,000
+    paths, ``bench/RESULTS.md``); and with ``PAUSE_GC`` the cycle collector off, so it does not
+    walk the half-built snapshot, millions of objects, over and over (the refresh ends with one
+    collection)."""
+    interval = sys.getswitchinterval()
+    paused = PAUSE_GC and gc.isenabled()
+    sys.setswitchinterval(min(interval, REFRESH_SWITCH_INTERVAL_S))
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+        sys.setswitchinterval(interval)
+
+
 class SnapshotRefresher:
     """Holds the current ``Snapshot`` and rebuilds it every ``interval`` seconds on a thread.
 
@@ -208,6 +267,9 @@ class SnapshotRefresher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()  # set once the first refresh is done
+        # called with each new snapshot before it becomes current, on the refreshing thread
+        # (the server renders the pages asked for most there, not in the first requests)
+        self.prepare: Callable[[Snapshot], None] | None = None
 
     @property
     def current(self) -> Snapshot:
@@ -215,44 +277,51 @@ class SnapshotRefresher:
 
     def refresh(self) -> Snapshot:
         """Read every route server now and make the result current."""
-        with self._refreshing:
-            previous = self._current
-            servers: dict[str, ServerState] = {}
-            by_server: dict[str, tuple[LgPath, ...]] = {}
-            for reader in self.readers():
-                try:
-                    state, paths = read_server(reader, self.clock)
-                except (IxcError, OSError) as exc:
-                    logger.warning("looking glass: %s not read: %s", reader.label, exc)
-                    old = previous.servers.get(reader.label)
-                    paths = previous.by_server.get(reader.label, ())
-                    state = ServerState(
-                        reader.label,
-                        reader.daemon,
-                        reader.rs_asn,
-                        old.sessions if old else (),
-                        old.read_at if old else None,
-                        str(exc),
-                        len(paths),
-                    )
-                servers[reader.label] = state
-                by_server[reader.label] = paths
-            index = RouteIndex(path for paths in by_server.values() for path in paths)
-            self._current = Snapshot(servers, index, self.clock.now(), by_server)
-            del previous
-            # millions of long-lived, acyclic objects: keep the cycle collector from walking
-            # them on every full collection (pauses of 100s of ms under load); reference
-            # counting still frees an old snapshot once no request holds it
-            gc.collect()
-            gc.freeze()
-            self.ready.set()
-            logger.info(
-                "looking glass: %d servers, %d paths, %d prefixes",
-                len(servers),
-                index.size,
-                index.prefixes,
-            )
-            return self._current
+        with self._refreshing, _yielding_to_requests():
+            return self._refresh()
+
+    def _refresh(self) -> Snapshot:
+        previous = self._current
+        servers: dict[str, ServerState] = {}
+        by_server: dict[str, tuple[LgPath, ...]] = {}
+        for reader in self.readers():
+            try:
+                state, paths = read_server(reader, self.clock)
+            except (IxcError, OSError) as exc:
+                logger.warning("looking glass: %s not read: %s", reader.label, exc)
+                old = previous.servers.get(reader.label)
+                paths = previous.by_server.get(reader.label, ())
+                state = ServerState(
+                    reader.label,
+                    reader.daemon,
+                    reader.rs_asn,
+                    old.sessions if old else (),
+                    old.read_at if old else None,
+                    str(exc),
+                    len(paths),
+                )
+            servers[reader.label] = state
+            by_server[reader.label] = paths
+        index = RouteIndex(path for paths in by_server.values() for path in paths)
+        rendered = carried_renderings(previous, servers, by_server)
+        snapshot = Snapshot(servers, index, self.clock.now(), by_server, rendered)
+        if self.prepare is not None:
+            self.prepare(snapshot)
+        self._current = snapshot
+        del previous
+        # millions of long-lived, acyclic objects: keep the cycle collector from walking
+        # them on every full collection (pauses of 100s of ms under load); reference
+        # counting still frees an old snapshot once no request holds it
+        gc.collect()
+        gc.freeze()
+        self.ready.set()
+        logger.info(
+            "looking glass: %d servers, %d paths, %d prefixes",
+            len(servers),
+            index.size,
+            index.prefixes,
+        )
+        return self._current
 
     def start(self) -> None:
         """Refresh now and then every ``interval`` seconds, on a daemon thread."""
@@ -268,13 +337,18 @@ class SnapshotRefresher:
             self._thread.join(timeout)
             self._thread = None
 
+    def pause_after(self, read_s: float) -> float:
+        """Seconds to wait after a read that took ``read_s`` (module docstring)."""
+        return max(self.interval, REFRESH_DUTY * read_s)
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 self.refresh()
             except Exception:  # the thread must live on; the next round may work
                 logger.exception("looking glass: refresh failed")
-            self._stop.wait(self.interval)
+            self._stop.wait(self.pause_after(time.monotonic() - started))
 
 
 def discover(root: Path) -> list[ServerReader]:
