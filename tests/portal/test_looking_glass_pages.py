@@ -28,9 +28,9 @@ from ixcenter.portal.looking_glass_pages import (
     PAGE_SIZE,
     meaning_text,
     phrase_of,
-    uptime_text,
 )
 from ixcenter.portal.route_advice import reason_words
+from ixcenter.portal.words import duration_text
 from ixcenter.registry.db import Registry
 from ixcenter.routing.control.model import Route, Session, SessionState
 from ixcenter.routing.lg_communities import WELL_KNOWN, large_meaning, standard_meaning
@@ -132,7 +132,7 @@ def test_the_index_lists_servers_and_sessions_with_filtered_counts_where_allowed
     assert "192.0.2.11" in page and "192.0.2.12" in page
     assert '<td class="ok">established</td>' in page
     assert '<td class="warn">active (not connected)</td>' in page
-    assert "2 d 3 h" in page  # uptime in words
+    assert "2d 3h" in page  # uptime in words
     assert "state=filtered" not in page
 
     member = get(glass, world, "member", "/looking-glass")
@@ -443,8 +443,8 @@ def test_meanings_and_uptimes_in_words() -> None:
         assert meaning_text("prepend 2x to AS64501") == "prepend 2 times towards AS64501"
         assert meaning_text("filtered: RPKI invalid") == "filtered: RPKI invalid"
         assert meaning_text("something new") == "something new"
-        assert uptime_text(59) == "0 min"
-        assert uptime_text(3 * 3600 + 120) == "3 h 2 min"
-        assert uptime_text(86400 * 4 + 3600 * 5 + 7) == "4 d 5 h"
+        assert duration_text(59) == "0m"
+        assert duration_text(3 * 3600 + 120) == "3h 2m"
+        assert duration_text(86400 * 4 + 3600 * 5 + 7) == "4d 5h"
     finally:
         deactivate(token)

@@ -46,6 +46,7 @@ from ixcenter.portal.i18n import N_
 from ixcenter.portal.i18n import gettext as _
 from ixcenter.portal.render import page
 from ixcenter.portal.route_advice import Advice, advise, reason_words
+from ixcenter.portal.words import duration_text
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import MemberAsn, Organisation
 from ixcenter.routing.control.model import Session, SessionState
@@ -139,16 +140,6 @@ def meaning_text(meaning: str | None) -> str | None:
     if reason is not None:
         values["reason"] = reason_words(reason)
     return _(message) % values if values else _(message)
-
-
-def uptime_text(seconds: int) -> str:
-    """How long a session has been up, in the current language (minutes, hours, days)."""
-    minutes, hours, days = seconds // 60 % 60, seconds // 3600 % 24, seconds // 86400
-    if days:
-        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)d min") % {"minutes": minutes}
 
 
 def time_text(moment: dt.datetime | None) -> str:
@@ -261,7 +252,7 @@ def session_row(
 ) -> SessionRow:
     uptime = ""
     if session.established and session.since is not None:
-        uptime = uptime_text(max(0, int((now - session.since).total_seconds())))
+        uptime = duration_text((now - session.since).total_seconds())
     peer_name = names.get(session.peer_asn, "") if session.peer_asn is not None else ""
     return SessionRow(
         name=session.name,

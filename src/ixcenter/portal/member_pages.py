@@ -45,7 +45,7 @@ from ixcenter.portal.overview import capacity_text
 from ixcenter.portal.public_pages import PERIODS
 from ixcenter.portal.render import page
 from ixcenter.portal.route_advice import Advice, advise
-from ixcenter.portal.words import category_words
+from ixcenter.portal.words import category_words, duration_text
 from ixcenter.registry.db import Registry
 from ixcenter.registry.models import (
     IpAssignment,
@@ -318,18 +318,6 @@ class Routing:
     filtered: tuple[FilteredRow, ...]
     filtered_total: int
     links: tuple[tuple[str, int, str], ...]  # (server, ASN, looking glass URL)
-
-
-def duration_text(seconds: float) -> str:
-    """``93784`` -> ``1d 2h`` (largest two units), in the current language."""
-    total = max(int(seconds), 0)
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    if days:
-        return _("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": rest // 60}
-    return _("%(minutes)dm") % {"minutes": rest // 60}
 
 
 def looking_glass_url(server: str, asn: int) -> str:

@@ -22,3 +22,15 @@ def category_words(category: OrgCategory) -> str:
         OrgCategory.INTERNATIONAL_NETWORK: _("international network"),
     }
     return words[category]
+
+
+def duration_text(seconds: float) -> str:
+    """``93784`` -> ``1d 2h`` (the largest two units), in the current language."""
+    total = max(int(seconds), 0)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    if days:
+        return _("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": rest // 60}
+    return _("%(minutes)dm") % {"minutes": rest // 60}
