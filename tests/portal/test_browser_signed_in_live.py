@@ -10,6 +10,7 @@ Alpha's 198.51.100.0/25 and Beta's 192.0.2.0/24 are filtered) and real flow rows
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +63,36 @@ def exchange(registry: Registry, world: World, tmp_path: Path) -> FastAPI:
     return app
 
 
+def _follow(driver: Any, link: str) -> None:
+    """Click the link named ``link`` and wait for the page it opens."""
+    from selenium.webdriver.common.by import By
+
+    _wait_for_page(driver, lambda: driver.find_element(By.LINK_TEXT, link).click())
+
+
+def _wait_for_page(driver: Any, action: Callable[[], object]) -> None:
+    """Do ``action`` and wait until the browser shows another page (a click does not wait
+    for the navigation it starts)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = driver.find_element("tag name", "html")
+    action()
+    WebDriverWait(driver, 20).until(lambda d: d.find_element("tag name", "html") != before)
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def _sign_in(driver: Any, url: str, login: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.get(url + "/")
-    driver.find_element(By.LINK_TEXT, "Sign in").click()
+    _follow(driver, "Sign in")
     driver.find_element(By.ID, "login").send_keys(login)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form.signin button").click()
+    _wait_for_page(
+        driver, lambda: driver.find_element(By.CSS_SELECTOR, "form.signin button").click()
+    )
 
 
 def _names(registry: Registry, world: World) -> tuple[str, str]:
@@ -90,7 +113,7 @@ def test_a_member_finds_its_network_its_filtered_route_and_its_traffic(
         driver.get(url + f"/members/{world.alpha.org_id}")  # signed out: sent to sign in
         assert driver.current_url.startswith(url + "/signin?next=")
         _sign_in(driver, url, "alpha")
-        driver.find_element(By.LINK_TEXT, "My network").click()
+        _follow(driver, "My network")
         assert driver.current_url == url + f"/members/{world.alpha.org_id}"
         main = driver.find_element(By.TAG_NAME, "main").text
         assert alpha_name in main and world.alpha.ipv4 in main
@@ -103,7 +126,7 @@ def test_a_member_finds_its_network_its_filtered_route_and_its_traffic(
         assert "192.0.2.0/24" not in driver.page_source  # Beta's filtered route
         screenshot(driver, "member-page")
 
-        driver.find_element(By.LINK_TEXT, "Traffic graphs").click()
+        _follow(driver, "Traffic graphs")
         chart = driver.find_element(By.CSS_SELECTOR, f"#port-{world.alpha.port_id} svg[role=img]")
         assert chart.size["width"] > 200
         assert chart.find_elements(By.TAG_NAME, "polyline")  # lines drawn from the flow rows
@@ -130,16 +153,16 @@ def test_an_operator_opens_the_peering_matrix_and_the_map(
     alpha_name, beta_name = _names(registry, world)
     with served(exchange) as url, chromium() as driver:
         _sign_in(driver, url, "noc")
-        driver.find_element(By.LINK_TEXT, "Peering matrix").click()
+        _follow(driver, "Peering matrix")
         matrix = driver.find_element(By.ID, "peering-matrix").text
         assert alpha_name in matrix and beta_name in matrix
         screenshot(driver, "peering-matrix")
-        driver.find_element(By.LINK_TEXT, "Map").click()
+        _follow(driver, "Map")
         assert driver.find_elements(By.CSS_SELECTOR, "main svg")
         assert "BJ-SH-1" in driver.find_element(By.TAG_NAME, "main").text
         screenshot(driver, "exchange-map")
         for link, shot in (("Health", "health"), ("Audit log", "audit-log")):
-            driver.find_element(By.LINK_TEXT, link).click()
+            _follow(driver, link)
             assert driver.find_element(By.TAG_NAME, "h1").text
             screenshot(driver, shot)
         driver.get(url + "/looking-glass")
