@@ -71,7 +71,7 @@ def test_announcement_control(
 
 
 def test_the_control_keeps_the_address_family() -> None:
-    assert control_of(route("2001:db8::/32"), RS16) == Control(6)
+    assert control_of(route("2001:db8::/32"), RS16) == Control(6, RS16)
 
 
 class StandIn:

@@ -37,13 +37,13 @@ from ixcenter.core.errors import IxcError
 from ixcenter.registry.models import Organisation
 from ixcenter.routing.control.model import Route
 from ixcenter.routing.lg_snapshot import Snapshot
+from ixcenter.routing.policy.evaluate import announced_to
 from ixcenter.routing.policy.model import ANNOUNCE, BLACKHOLE, DO_NOT_ANNOUNCE
 from ixcenter.telemetry.analytics.window import Window
 
 logger = logging.getLogger(__name__)
 
 PERIODS = {"day": "24h", "week": "7d"}
-_SIXTEEN_BITS = 0xFFFF
 
 
 class Reach(enum.StrEnum):
@@ -55,30 +55,25 @@ class Reach(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Control:
-    """What a path's announcement-control communities allow, for one address family."""
+    """A path's announcement-control communities on one route server, for one address family
+    (only those communities, so paths that control alike compare equal)."""
 
     version: int
-    not_to: frozenset[int] = frozenset()  # never announced to these ASNs
-    to_none: bool = False  # announced to nobody ...
-    only_to: frozenset[int] = frozenset()  # ... but these
+    rs_asn: int = 0
+    communities: frozenset[tuple[int, int]] = frozenset()
+    large_communities: frozenset[tuple[int, int, int]] = frozenset()
 
     def exports_to(self, asn: int) -> bool:
-        if asn in self.not_to:
-            return False
-        return not self.to_none or asn in self.only_to
+        return announced_to(self.communities, self.large_communities, self.rs_asn, asn)
 
 
 def control_of(route: Route, rs_asn: int) -> Control:
     """The announcement control of ``route`` on a route server of AS ``rs_asn``."""
-    rs16 = rs_asn <= _SIXTEEN_BITS
-    std, large = set(route.communities), set(route.large_communities)
-    not_to = {p for a, k, p in large if a == rs_asn and k == DO_NOT_ANNOUNCE and p != 0}
-    not_to |= {p for high, p in std if high == 0 and not (rs16 and p == rs_asn)}
-    to_none = (rs_asn, DO_NOT_ANNOUNCE, 0) in large or (rs16 and (0, rs_asn) in std)
-    only_to = {p for a, k, p in large if a == rs_asn and k == ANNOUNCE}
-    if rs16:
-        only_to |= {p for high, p in std if high == rs_asn}
-    return Control(route.prefix.version, frozenset(not_to), to_none, frozenset(only_to))
+    std = frozenset(c for c in route.communities if c[0] == 0 or c[0] == rs_asn)
+    large = frozenset(
+        c for c in route.large_communities if c[0] == rs_asn and c[1] in (DO_NOT_ANNOUNCE, ANNOUNCE)
+    )
+    return Control(route.prefix.version, rs_asn, std, large)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,7 @@ ties are broken differently by BIRD and OpenBGPD, so tests must accept either of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from ixcenter.core.asns import is_public
@@ -301,13 +301,9 @@ class Evaluator:
         if verdict.blackhole and not peer.blackhole_opt_in:
             return None
         std, large = stored.communities, stored.large_communities
-        p16, rs16 = p <= _SIXTEEN_BITS, rs <= _SIXTEEN_BITS
-        if (rs, DO_NOT_ANNOUNCE, p) in large or (p16 and (0, p) in std):
+        if not announced_to(std, large, rs, p):
             return None
-        blocked = (rs, DO_NOT_ANNOUNCE, 0) in large or (rs16 and (0, rs) in std)
-        allowed = (rs, ANNOUNCE, p) in large or (rs16 and p16 and (rs, p) in std)
-        if blocked and not allowed:
-            return None
+        p16 = p <= _SIXTEEN_BITS
         prepends = 0
         for times, (large_code, standard) in enumerate(
             zip(PREPEND_LARGE, PREPEND_STANDARD, strict=True), start=1
@@ -321,6 +317,25 @@ class Evaluator:
             communities=frozenset(c for c in std if not _stripped(c, rs)),
             large_communities=frozenset(c for c in large if c[0] != rs),
         )
+
+
+def announced_to(
+    communities: Collection[tuple[int, int]],
+    large_communities: Collection[tuple[int, int, int]],
+    rs: int,
+    peer: int,
+) -> bool:
+    """Whether a route's announcement-control communities let the route server of AS ``rs``
+    send it to AS ``peer``: ``RS:0:P``/``0:P`` never to P; ``RS:0:0``/``0:RS`` to nobody but
+    those named by ``RS:1:P``/``RS:P`` (the standard forms only where the ASNs fit 16 bits)."""
+    p16, rs16 = peer <= _SIXTEEN_BITS, rs <= _SIXTEEN_BITS
+    if (rs, DO_NOT_ANNOUNCE, peer) in large_communities or (p16 and (0, peer) in communities):
+        return False
+    blocked = (rs, DO_NOT_ANNOUNCE, 0) in large_communities or (rs16 and (0, rs) in communities)
+    allowed = (rs, ANNOUNCE, peer) in large_communities or (
+        rs16 and p16 and (rs, peer) in communities
+    )
+    return not blocked or allowed
 
 
 def _stripped(community: tuple[int, int], rs: int) -> bool:

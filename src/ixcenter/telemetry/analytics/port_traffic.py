@@ -15,12 +15,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ixcenter.core.errors import Problem, ValidationFailed
+from ixcenter.telemetry.analytics.series import buckets
 from ixcenter.telemetry.analytics.traffic import FlowQueries
 from ixcenter.telemetry.analytics.window import Window, utc
 from ixcenter.telemetry.store.schema import Family
-
-MAX_POINTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +51,6 @@ class PortSeries:
         return sum(p.in_v4 + p.in_v6 + p.out_v4 + p.out_v6 for p in self.points)
 
 
-def _check(window: Window, step: int) -> tuple[int, int]:
-    problems = []
-    if step <= 0 or step % 60:
-        problems.append(Problem("step", "a whole number of minutes"))
-    start, end = window.seconds
-    first = start // step * step if step > 0 else start
-    if step > 0 and (end - first) // step > MAX_POINTS:
-        problems.append(Problem("step", f"more than {MAX_POINTS} points; take a larger step"))
-    if problems:
-        raise ValidationFailed(problems)
-    return first, end
-
-
 def port_series(
     reader: FlowQueries, ports: Iterable[int], window: Window, step: int
 ) -> dict[int, PortSeries]:
@@ -75,7 +60,7 @@ def port_series(
     for is in the answer, with zeros where nothing was seen.
     """
     wanted = sorted({int(p) for p in ports})
-    first, end = _check(window, step)
+    first, end = buckets(window, step)
     if not wanted:
         return {}
     listed = ", ".join(str(p) for p in wanted)  # integers only: no text reaches the SQL

@@ -11,14 +11,9 @@ from ixcenter.telemetry.store.schema import Family
 MAX_POINTS = 10_000
 
 
-def series(
-    reader: FlowQueries, kind: SubjectKind, subject: int, window: Window, step: int
-) -> Series:
-    """Bytes the subject sent and received per ``step`` seconds, every bucket of the window.
-
-    ``step`` must be a multiple of 60 s. Traffic between two members of the same node or center
-    counts as sent and as received by that node or center.
-    """
+def buckets(window: Window, step: int) -> tuple[int, int]:
+    """``(first bucket start, window end)`` in seconds for ``step``-second buckets; the step
+    must be whole minutes and give at most ``MAX_POINTS`` buckets (else ``ValidationFailed``)."""
     problems = []
     if step <= 0 or step % 60:
         problems.append(Problem("step", "a whole number of minutes"))
@@ -28,6 +23,18 @@ def series(
         problems.append(Problem("step", f"more than {MAX_POINTS} points; take a larger step"))
     if problems:
         raise ValidationFailed(problems)
+    return first, end
+
+
+def series(
+    reader: FlowQueries, kind: SubjectKind, subject: int, window: Window, step: int
+) -> Series:
+    """Bytes the subject sent and received per ``step`` seconds, every bucket of the window.
+
+    ``step`` must be a multiple of 60 s. Traffic between two members of the same node or center
+    counts as sent and as received by that node or center.
+    """
+    first, end = buckets(window, step)
     column = kind.column
     rows = reader.query(
         Family.FLOWS,
