@@ -214,6 +214,32 @@ def all_established(exchange: Exchange) -> bool:
     )
 
 
+# Routes each route server has to have received before the tests read it.
+BIRD_RECEIVED = {"m1": 2, "m1_6": 1, "m2": 2}
+BGPD_RECEIVED = dict(zip(BGPD_SESSIONS, (2, 1, 2), strict=True))
+# Member sessions that get at least one route back from a route server.
+MEMBER_RECEIVES = {"m1": ("to_rs1", "to_rs2"), "m2": ("to_rs1", "to_rs2")}
+
+
+def all_routes_in(exchange: Exchange) -> bool:
+    """Sessions come up before their routes: wait until every announced route arrived."""
+    bird = {s.name: s.routes_received for s in BirdClient(exchange.rs1.socket).sessions()}
+    bgpd = {s.name: s.routes_received for s in BgpctlClient(exchange.rs2.socket).sessions()}
+    members = {
+        name: {s.name: s.routes_received or 0 for s in BirdClient(socket).sessions()}
+        for name, socket in exchange.members.items()
+    }
+    return (
+        all(bird.get(name) == count for name, count in BIRD_RECEIVED.items())
+        and all(bgpd.get(name) == count for name, count in BGPD_RECEIVED.items())
+        and all(
+            members[member].get(session, 0) >= 1
+            for member, sessions in MEMBER_RECEIVES.items()
+            for session in sessions
+        )
+    )
+
+
 def start_exchange(lab: Lab, directory: Path) -> Exchange:
     """Build the scenario, deploy both route servers, wait for every session."""
     built, texts = build(lab, directory)
@@ -225,4 +251,5 @@ def start_exchange(lab: Lab, directory: Path) -> Exchange:
         ]
     )
     wait_for(lambda: all_established(built), what="all sessions Established")
+    wait_for(lambda: all_routes_in(built), what="every announced route received")
     return built
