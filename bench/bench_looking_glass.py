@@ -6,14 +6,15 @@ one per member (each from an address of its own, AS 10000+i), each announcing
 that cover other members' /24s, every route with a standard and a large community. rs1 tags
 the /20s ``RS:1101:9`` (kept with preference 1, as the rendered configs do) and exports nothing.
 
-Once rs1 holds every route, two HTTP servers run in subprocesses (uvicorn, one process each),
-one after the other, and the same requests hit each at ``--concurrency`` (``hammer_raw``):
+Once rs1 holds every route, the HTTP servers run in subprocesses, one after the other, and
+the same requests hit each at ``--concurrency`` (``hammer_raw``):
 
-* ``ixcenter``: ``create_app`` with the looking glass installed, behind
-  ``api.looking_glass_lane.serving_app`` as ``ixc serve`` runs it (``lg_snapshot`` read rs1
-  once before serving; no refresh during the run);
-* with ``--refreshing``, the same again while the snapshot is read from rs1 over and over in
-  the server's background thread (the latency a refresh costs; ``--requests`` each);
+* ``ixcenter``: ``api.serving`` as ``ixc serve`` runs it: a master process reads rs1 and forks
+  a worker (uvicorn, ``create_app`` behind ``api.looking_glass_lane.serving_app``) to serve
+  the snapshot; rs1 is read once, before the requests;
+* with ``--refreshing``, the same again while the master reads rs1 over and over, back to
+  back, and forks a new worker after each read (the latency a refresh and a worker swap cost;
+  ``--requests`` each);
 * ``baseline``: a minimal FastAPI app answering the same two questions straight from BIRD's
   control socket per request (``show route for ADDR all``; ``show route protocol mN all``
   parsed with ``BirdClient``), with the same response schema.
@@ -33,12 +34,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import ipaddress
 import json
 import os
 import random
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -144,34 +145,42 @@ def rs_routes(socket: Path) -> int:
 
 
 def serve_ixcenter(socket: Path, port: int, work: Path, *, refreshing: bool = False) -> None:
-    """``create_app`` behind ``serving_app``, as ``ixc serve`` runs it; ``refreshing``: the
-    snapshot is read again and again, back to back, while requests are served."""
-    import uvicorn
+    """``api.serving`` as ``ixc serve`` runs it: this process reads rs1 and forks a worker
+    serving ``create_app`` behind ``serving_app`` for each snapshot. Without ``refreshing``
+    rs1 is read once; with it, again and again, back to back (no pause), while requests are
+    served. The first worker with a snapshot notes how long the read took."""
+    from starlette.types import ASGIApp
 
+    from ixcenter.api import serving
     from ixcenter.api.app import create_app
-    from ixcenter.api.looking_glass_lane import serving_app
-    from ixcenter.api.routes.looking_glass import install
+    from ixcenter.api.looking_glass_lane import render_first_pages, serving_app
+    from ixcenter.api.routes.looking_glass import refresher_for
     from ixcenter.config import Settings
     from ixcenter.registry.db import Registry
-    from ixcenter.routing.lg_snapshot import BirdReader
+    from ixcenter.routing import lg_snapshot
 
     registry = Registry(f"sqlite:///{work / 'registry.db'}")
     registry.migrate()
-    app = create_app(registry)
     settings = Settings(data_dir=work)
-    reader = BirdReader(SERVER, socket, RS_ASN)
-    refresher = install(app, settings, readers=[reader], interval=0.0, start=False)
-    served = serving_app(app)
-    start = time.perf_counter()
-    snapshot = refresher.refresh()
-    took = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    note = {"snapshot_s": took, "paths": snapshot.index.size, "rss_mb": rss_mb}
-    if refreshing:
-        refresher.start()
-    else:
-        (work / "snapshot.json").write_text(json.dumps(note))
-    uvicorn.run(served, host="127.0.0.1", port=port, log_level="warning")
+    reader = lg_snapshot.BirdReader(SERVER, socket, RS_ASN)
+    interval = 0.0 if refreshing else 1e9
+    lg_snapshot.REFRESH_DUTY = 0.0
+    refresher = refresher_for(settings, readers=[reader], interval=interval)
+    refresher.prepare = render_first_pages
+    began = time.perf_counter()
+    note = work / "snapshot.json"
+
+    def make_app(snapshots: lg_snapshot.SnapshotRefresher) -> ASGIApp:
+        registry.forked()
+        if snapshots.ready.is_set() and not note.exists():
+            master = Path(f"/proc/{os.getppid()}/status").read_text()
+            peak_kb = int(re.search(r"VmHWM:\s+(\d+)", master).group(1))  # type: ignore[union-attr]
+            taken = {"snapshot_s": time.perf_counter() - began, "rss_mb": peak_kb / 1024}
+            note.write_text(json.dumps({**taken, "paths": snapshots.current.index.size}))
+        return serving_app(create_app(registry, settings, snapshots=snapshots))
+
+    listener = serving.listen("127.0.0.1", port)
+    serving.Master(make_app, refresher, listener, log_level="warning").run()
 
 
 def serve_baseline(socket: Path, port: int) -> None:
@@ -242,6 +251,7 @@ class Latencies:
     errors: int
     statuses: dict[int, int]
     wall: float
+    reconnects: int = 0  # requests sent again on a new connection (``hammer_raw``)
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.seconds)
@@ -253,46 +263,84 @@ class Latencies:
 async def hammer_raw(base: str, urls: list[str], concurrency: int, name: str) -> Latencies:
     """The same as ``hammer`` over plain asyncio streams: one keep-alive HTTP/1.1 connection
     per worker, so the client's own cost (httpx's is several ms per request on this machine)
-    does not decide the latencies."""
+    does not decide the latencies.
+
+    A connection the server closes before a response begins (an idle keep-alive connection
+    let go by a retiring ``ixc serve`` worker) is opened again and the request sent once more,
+    as HTTP/1.1 clients do (RFC 9112, 9.3.1); its latency counts from the first attempt. So
+    does ``Connection: close`` on a response."""
     host, port = base.removeprefix("http://").split(":")
     queue: asyncio.Queue[str] = asyncio.Queue()
     for url in urls:
         queue.put_nowait(url)
     seconds: list[float] = []
     statuses: dict[int, int] = {}
-    errors = 0
+    errors = reconnects = 0
+    Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+    async def exchange(connection: Connection, url: str) -> tuple[int, bool]:
+        """(status, whether the server closes the connection); ``_NotBegun`` if the
+        connection closed before any byte of the response."""
+        reader, writer = connection
+        try:
+            writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            raise _NotBegun from None
+        except (ConnectionResetError, BrokenPipeError):
+            raise _NotBegun from None
+        lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.lower().split(":", 1) for line in lines[1:] if ":" in line)
+        await reader.readexactly(int(fields["content-length"]))
+        return int(lines[0].split()[1]), fields.get("connection", "").strip() == "close"
 
     async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            while True:
+        nonlocal errors, reconnects
+        connection: Connection | None = None
+        while True:
+            try:
+                url = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            start = time.perf_counter()
+            for attempt in (1, 2):
+                if connection is None:
+                    connection = await asyncio.open_connection(host, int(port))
                 try:
-                    url = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                start = time.perf_counter()
-                writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-                await writer.drain()
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                status = int(lines[0].split()[1])
-                length = next(
-                    int(line.split(":", 1)[1])
-                    for line in lines
-                    if line.lower().startswith("content-length:")
-                )
-                await reader.readexactly(length)
+                    status, closing = await exchange(connection, url)
+                except _NotBegun:
+                    connection[1].close()
+                    connection = None
+                    if attempt == 1:
+                        reconnects += 1
+                        continue
+                    errors += 1
+                    break
+                except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+                    connection[1].close()
+                    connection = None
+                    errors += 1
+                    break
                 seconds.append(time.perf_counter() - start)
                 statuses[status] = statuses.get(status, 0) + 1
-        except (OSError, asyncio.IncompleteReadError, StopIteration):
-            errors += 1
-        finally:
-            writer.close()
+                if closing:
+                    connection[1].close()
+                    connection = None
+                break
+        if connection is not None:
+            connection[1].close()
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Latencies(name, seconds, errors, statuses, time.perf_counter() - began)
+    wall = time.perf_counter() - began
+    return Latencies(name, seconds, errors, statuses, wall, reconnects)
+
+
+class _NotBegun(Exception):
+    """The connection closed before the response began: the request may be sent again."""
 
 
 async def hammer(base: str, urls: list[str], concurrency: int, name: str) -> Latencies:
@@ -364,6 +412,7 @@ def start_server(argv: list[str], port: int, ready: Callable[[], bool], timeout:
             continue
         if ready():
             return process
+        time.sleep(0.5)
     process.kill()
     raise SystemExit(f"server {argv} not up after {timeout:.0f}s")
 
@@ -378,10 +427,36 @@ def wait_refreshing(pid: int, timeout: float = 30.0) -> None:
             return
 
 
+def looking_glass_ready(port: int) -> bool:
+    """Whether the server on ``port`` serves a snapshot (before, the looking glass is 503)."""
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}{API}/servers", timeout=5)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (``/proc/PID/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid``, its children alive and those it has reaped (its workers)."""
+    fields = _stat(pid)
+    ticks = sum(int(f) for f in fields[11:15])
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            try:
+                ticks += sum(int(f) for f in _stat(int(child))[11:13])
+            except OSError:
+                continue  # gone meanwhile: counted with the reaped ones next time
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def stop_server(process: Any) -> None:
@@ -459,7 +534,10 @@ def measure_servers(
         argv += ["--socket", str(socket), "--port", str(port), "--work", str(directory)]
         progress(f"starting the {name} server")
         began = time.perf_counter()
-        process = start_server(argv, port, lambda: True, options.load_timeout)
+        ready = functools.partial(looking_glass_ready, port)
+        if name == "baseline":
+            ready = functools.partial(bool, True)
+        process = start_server(argv, port, ready, options.load_timeout)
         found[f"{name}_startup_s"] = time.perf_counter() - began
         try:
             base = f"http://127.0.0.1:{port}"
@@ -470,12 +548,13 @@ def measure_servers(
                 load = hammer_raw if options.client == "raw" else hammer
                 asyncio.run(load(base, urls[: min(50, count)], options.concurrency, "warm"))
                 progress(f"{name} {kind}: {len(urls)} requests at {options.concurrency}")
-                cpu = cpu_seconds(process.pid)
+                cpu = tree_cpu_seconds(process.pid)
                 done = asyncio.run(load(base, urls, options.concurrency, f"{name} {kind}"))
-                cpu = cpu_seconds(process.pid) - cpu
+                cpu = tree_cpu_seconds(process.pid) - cpu
                 found[f"{name}_{kind}"] = {
                     "requests": len(done.seconds),
                     "errors": done.errors,
+                    "reconnects": done.reconnects,
                     "statuses": done.statuses,
                     "p50_ms": done.percentile(0.50) * 1000,
                     "p99_ms": done.percentile(0.99) * 1000,

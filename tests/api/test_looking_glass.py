@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ixcenter.api.app import create_app
+from ixcenter.api.routes import looking_glass
 from ixcenter.api.routes.looking_glass import install
 from ixcenter.api.schemas.looking_glass import PrefixMatchOut, RoutesPage, SearchOut
 from ixcenter.config import Settings
@@ -262,3 +263,19 @@ def test_answers_match_their_documented_schemas(glass: TestClient, world: World)
     # a path is rendered once per snapshot and served the same way after
     again = get(glass, world, "public", "/prefix/203.0.113.0/24").json()
     assert again == match
+
+
+def test_member_pages_are_kept_per_snapshot_up_to_a_limit(
+    glass: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = glass.app.state.looking_glass.current  # type: ignore[attr-defined]
+    path = "/servers/BJ-rs1/members/AS131073/routes"
+    first = get(glass, world, "operator", path, state="filtered")
+    assert list(snapshot.pages) == [("BJ-rs1", (BETA,), "filtered", 0, 100)]
+    again = get(glass, world, "operator", path, state="filtered")
+    assert again.content == first.content and again.json()["total"] == 1
+    assert get(glass, world, "public", path, state="filtered").status_code == 401  # kept or not
+    monkeypatch.setattr(looking_glass, "PAGES_KEPT", 1)
+    accepted = get(glass, world, "operator", path)
+    assert [p["prefix"] for p in accepted.json()["paths"]] == ["198.51.100.0/24"]
+    assert len(snapshot.pages) == 1  # answered, not kept

@@ -6,7 +6,9 @@ import datetime as dt
 import gc
 import ipaddress
 import json
+import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,12 @@ import pytest
 from ixcenter.core.clock import FixedClock
 from ixcenter.routing.control.model import DaemonError, Route, Session, SessionState
 from ixcenter.routing.lg_snapshot import (
+    EMPTY,
     PAUSE_GC,
     REFRESH_SWITCH_INTERVAL_S,
     BgpctlReader,
     BirdReader,
+    Snapshot,
     SnapshotRefresher,
     discover,
     explain,
@@ -168,3 +172,49 @@ def test_a_long_read_lengthens_the_pause_before_the_next() -> None:
     refresher = SnapshotRefresher(lambda: [], interval=60.0)
     assert refresher.pause_after(1.0) == 60.0  # a small table: every interval
     assert refresher.pause_after(70.0) == 280.0  # 500,000 paths: read a fifth of the time
+
+
+def test_published_sees_each_snapshot_once_current_with_the_interpreter_restored() -> None:
+    published: list[tuple[bool, float, bool]] = []
+    interval = sys.getswitchinterval()
+    refresher = SnapshotRefresher(lambda: [FakeReader("BJ-rs1", [route("192.0.2.0/24")])])
+
+    def publish(snapshot: Snapshot) -> None:  # where ``api.serving`` forks
+        published.append((refresher.current is snapshot, sys.getswitchinterval(), gc.isenabled()))
+
+    refresher.published = publish
+    first, second = refresher.refresh(), refresher.refresh()
+    assert first is not second
+    assert published == [(True, interval, True), (True, interval, True)]
+
+
+def test_holding_serves_a_snapshot_read_elsewhere_and_never_reads() -> None:
+    read = SnapshotRefresher(lambda: [FakeReader("BJ-rs1", [route("192.0.2.0/24")])]).refresh()
+    holding = SnapshotRefresher.holding(read)
+    assert holding.ready.is_set() and holding.current is read
+    assert holding.refresh().servers == {}  # it has no readers of its own
+    waiting = SnapshotRefresher.holding(EMPTY)
+    assert not waiting.ready.is_set() and waiting.current is EMPTY
+
+
+def test_the_background_thread_reads_at_a_lower_cpu_priority() -> None:
+    priorities: list[int] = []
+    read = threading.Event()
+
+    class Measuring(FakeReader):
+        def routes(self) -> list[Route]:
+            thread = threading.get_native_id()
+            priorities.append(os.getpriority(os.PRIO_PROCESS, thread))
+            read.set()
+            return super().routes()
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    refresher = SnapshotRefresher(lambda: [Measuring("BJ-rs1", [])], interval=3600)
+    refresher.nice = 5
+    refresher.start()
+    try:
+        assert read.wait(10)
+    finally:
+        refresher.stop(timeout=10)
+    assert priorities == [min(19, before + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before

@@ -44,6 +44,7 @@ from ixcenter.portal import (
 )
 from ixcenter.portal.live import LiveCache
 from ixcenter.registry.db import Registry
+from ixcenter.routing.lg_snapshot import SnapshotRefresher
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +102,15 @@ def access_rules(routes: Sequence[BaseRoute], prefix: str = "") -> dict[tuple[st
     return rules
 
 
-def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    registry: Registry,
+    settings: Settings | None = None,
+    *,
+    snapshots: SnapshotRefresher | None = None,
+) -> FastAPI:
     """The ASGI app serving ``registry``; with ``settings`` the overview page also shows the
-    route servers and the traffic of that data directory."""
+    route servers and the traffic of that data directory, and the looking glass reads them
+    in the background, unless ``snapshots`` are given (read elsewhere: ``api.serving``)."""
     app = FastAPI(
         title="ixcenter",
         version=ixcenter.__version__,
@@ -115,7 +122,9 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.settings = settings
     app.state.live = None if settings is None else LiveCache(registry, settings)
-    if settings is not None:
+    if snapshots is not None:
+        app.state.looking_glass = snapshots
+    elif settings is not None:
         looking_glass.install(app, settings)
     problems.install(app, pages=error_pages.page_error)
     metrics.install(app)

@@ -156,8 +156,7 @@ def render_first_pages(snapshot: Snapshot) -> None:
     Renderings carried over from the previous snapshot are not done again."""
     for label, state in snapshot.servers.items():
         for asn in sorted({s.peer_asn for s in state.sessions if s.peer_asn is not None}):
-            accepted = [p for p in snapshot.index.member(label, (asn,)) if p.accepted]
-            looking_glass._paths_json(snapshot, accepted[:FIRST_PAGE])
+            looking_glass.member_page(snapshot, label, (asn,), "accepted", 0, FIRST_PAGE)
 
 
 def serving_app(app: FastAPI) -> ASGIApp:

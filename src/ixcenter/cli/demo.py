@@ -52,16 +52,16 @@ def demo_data_command(app: App, seed: int, members: int, centers: int, as_json: 
 
 
 def _serve(app: App, host: str | None, port: int | None) -> None:
-    import uvicorn
-
-    from ixcenter.api.app import create_app
-    from ixcenter.api.looking_glass_lane import serving_app
+    from ixcenter.api import serving
 
     host = host or app.settings.api_host
     port = port or app.settings.api_port
+    listener = serving.listen(host, port)
     message(f"ixcenter serving on http://{host}:{port}/  (API: /openapi.json, Ctrl-C stops)")
-    served = serving_app(create_app(app.registry, app.settings))
-    uvicorn.run(served, host=host, port=port, log_level="info")
+    try:
+        serving.serve(app.registry, app.settings, listener)
+    finally:
+        listener.close()
 
 
 @click.command("serve")
@@ -71,7 +71,10 @@ def _serve(app: App, host: str | None, port: int | None) -> None:
 def serve(app: App, host: str | None, port: int | None) -> None:
     """Serve the REST API and the portal.
 
-    One port for both; the OpenAPI description is at /openapi.json.
+    One port for both; the OpenAPI description is at /openapi.json. This process reads the
+    route servers for the looking glass (every minute, or less often for large tables) and
+    forks a worker process to serve each new read; the previous worker finishes its requests
+    and exits. SIGTERM or Ctrl-C stops them all.
     """
     _serve(app, host, port)
 

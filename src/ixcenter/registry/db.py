@@ -80,6 +80,13 @@ class Registry:
     def dialect(self) -> str:
         return self.writer.dialect.name
 
+    def forked(self) -> None:
+        """In a child process just forked: forget the parent's pooled connections without
+        closing them (they are the parent's), so this process opens its own."""
+        self.writer.dispose(close=False)
+        if self.reader is not self.writer:
+            self.reader.dispose(close=False)
+
     @contextmanager
     def transaction(self, actor: str, reason: str | None = None) -> Iterator[Session]:
         """One unit of work, recorded in the audit log under ``actor``."""

@@ -7,10 +7,13 @@ own and swaps in a new, immutable ``Snapshot`` (sessions plus a ``lg_index.Route
 only look things up in the snapshot of the moment. The price is freshness: what the looking glass
 shows is up to one pause plus one read old, and each snapshot says when it was read.
 
-A read competes with the requests for the interpreter (at 500,000 paths it takes a minute and
-doubles their p99, ``bench/RESULTS.md``), so the pause between two reads is ``interval`` or
-``REFRESH_DUTY`` times the last read's length, whichever is longer: a large table is read at
-most a fifth of the time (every ~5 minutes at 500,000 paths), a small one every minute.
+A read in the process that serves competes with the requests for the interpreter (at 500,000
+paths it takes a minute and triples their p99, ``bench/RESULTS.md``). ``ixc serve`` therefore
+reads in a process of its own and forks workers to serve each snapshot (``api.serving``, with
+the ``published`` and ``nice`` hooks here). A read still costs CPU, so the pause between two
+reads is ``interval`` or ``REFRESH_DUTY`` times the last read's length, whichever is longer: a
+large table is read at most a fifth of the time (every ~5 minutes at 500,000 paths), a small
+one every minute.
 
 What is read, per daemon (both keep the routes they filter, tagged ``RS:1101:<reason>``):
 
@@ -31,6 +34,7 @@ import datetime as dt
 import gc
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -152,8 +156,9 @@ class ServerState:
 class Snapshot:
     """Every route server's state and paths at one moment; never changed once built.
 
-    ``rendered`` is the one mutable part: a cache for whoever shows the paths (the API keeps
-    each path's JSON there, by ``id`` of the path, which lives as long as the snapshot).
+    ``rendered`` and ``pages`` are the mutable part: caches for whoever shows the paths (the API
+    keeps each path's JSON in ``rendered``, by ``id`` of the path, which lives as long as the
+    snapshot, and whole pages of a member's paths in ``pages``).
     """
 
     servers: dict[str, ServerState]
@@ -161,6 +166,7 @@ class Snapshot:
     built_at: dt.datetime | None
     by_server: dict[str, tuple[LgPath, ...]]
     rendered: dict[int, bytes] = dataclasses.field(default_factory=dict)
+    pages: dict[tuple[object, ...], tuple[int, bytes]] = dataclasses.field(default_factory=dict)
 
     def session_of(self, server: str, name: str) -> Session | None:
         state = self.servers.get(server)
@@ -270,6 +276,20 @@ class SnapshotRefresher:
         # called with each new snapshot before it becomes current, on the refreshing thread
         # (the server renders the pages asked for most there, not in the first requests)
         self.prepare: Callable[[Snapshot], None] | None = None
+        # called with each snapshot once it is current, on the refreshing thread; the next
+        # refresh waits for it (``api.serving`` forks a worker to serve it there)
+        self.published: Callable[[Snapshot], None] | None = None
+        self.nice = 0  # how much lower the background thread's CPU priority is (Linux)
+
+    @classmethod
+    def holding(cls, snapshot: Snapshot, *, clock: Clock | None = None) -> SnapshotRefresher:
+        """A refresher that never reads: it holds ``snapshot`` (ready unless it is ``EMPTY``),
+        for a process that serves what another one read."""
+        refresher = cls(list, clock=clock)
+        refresher._current = snapshot
+        if snapshot is not EMPTY:
+            refresher.ready.set()
+        return refresher
 
     @property
     def current(self) -> Snapshot:
@@ -277,8 +297,12 @@ class SnapshotRefresher:
 
     def refresh(self) -> Snapshot:
         """Read every route server now and make the result current."""
-        with self._refreshing, _yielding_to_requests():
-            return self._refresh()
+        with self._refreshing:
+            with _yielding_to_requests():
+                snapshot = self._refresh()
+            if self.published is not None:  # the interpreter as it was, for a fork
+                self.published(snapshot)
+            return snapshot
 
     def _refresh(self) -> Snapshot:
         previous = self._current
@@ -321,7 +345,7 @@ class SnapshotRefresher:
             index.size,
             index.prefixes,
         )
-        return self._current
+        return snapshot
 
     def start(self) -> None:
         """Refresh now and then every ``interval`` seconds, on a daemon thread."""
@@ -342,6 +366,11 @@ class SnapshotRefresher:
         return max(self.interval, REFRESH_DUTY * read_s)
 
     def _run(self) -> None:
+        if self.nice > 0:  # on Linux a thread's own id names it to setpriority
+            thread = threading.get_native_id()
+            os.setpriority(
+                os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + self.nice
+            )
         while not self._stop.is_set():
             started = time.monotonic()
             try:

@@ -68,6 +68,18 @@ router = APIRouter(tags=["looking glass"], responses=ERRORS)
 PREFIX = "/looking-glass"
 
 
+def refresher_for(
+    settings: Settings,
+    *,
+    readers: Sequence[ServerReader] | None = None,
+    interval: float = DEFAULT_INTERVAL_S,
+) -> SnapshotRefresher:
+    """A refresher (not started) over the route servers of ``settings`` (or ``readers``)."""
+    root = settings.route_server_root
+    source = (lambda: list(readers)) if readers is not None else (lambda: discover(root))
+    return SnapshotRefresher(source, interval=interval)
+
+
 def install(
     app: FastAPI,
     settings: Settings,
@@ -79,9 +91,7 @@ def install(
     """Give ``app`` a looking glass over the route servers of ``settings`` (or ``readers``),
     refreshed in the background every ``interval`` seconds (``start=False``: call
     ``refresh()`` yourself)."""
-    root = settings.route_server_root
-    source = (lambda: list(readers)) if readers is not None else (lambda: discover(root))
-    refresher = SnapshotRefresher(source, interval=interval)
+    refresher = refresher_for(settings, readers=readers, interval=interval)
     app.state.looking_glass = refresher
     if start:
         refresher.start()
@@ -172,16 +182,36 @@ async def member_routes(
     snapshot = snapshot_of(request)
     if server not in snapshot.servers:
         raise NotFound(f"no route server {server!r}")
-    wanted = state == "accepted"
-    paths = [p for p in snapshot.index.member(server, asns) if p.accepted is wanted]
+    total, paths = member_page(snapshot, server, asns, state, offset, limit)
     fields = {
         "server": server,
         "asns": sorted(asns),
         "state": state,
         "read_at": snapshot.servers[server].read_at,
-        "total": len(paths),
+        "total": total,
     }
-    return _answer(fields, _paths_json(snapshot, paths[offset : offset + limit]))
+    return _answer(fields, paths)
+
+
+PAGES_KEPT = 20_000  # member pages kept rendered per snapshot (the first of each, and more)
+
+
+def member_page(
+    snapshot: Snapshot, server: str, asns: Iterable[int], state: str, offset: int, limit: int
+) -> tuple[int, bytes]:
+    """How many paths of ``state`` the member's sessions sent to ``server``, and the JSON of
+    the ``limit`` from ``offset``. Kept in ``snapshot.pages``: an answer from there touches
+    none of the paths (a worker of ``ixc serve`` shares them with the process that read them,
+    page by memory page, until it touches them)."""
+    key = (server, tuple(sorted(set(asns))), state, offset, limit)
+    found = snapshot.pages.get(key)
+    if found is None:
+        wanted = state == "accepted"
+        paths = [p for p in snapshot.index.member(server, key[1]) if p.accepted is wanted]
+        found = len(paths), _paths_json(snapshot, paths[offset : offset + limit])
+        if len(snapshot.pages) < PAGES_KEPT:
+            snapshot.pages[key] = found
+    return found
 
 
 ServerFilter = Annotated[str | None, Query(description="only this route server")]
