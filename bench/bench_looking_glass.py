@@ -13,8 +13,9 @@ the same requests hit each at ``--concurrency`` (``hammer_raw``):
   a worker (uvicorn, ``create_app`` behind ``api.looking_glass_lane.serving_app``) to serve
   the snapshot; rs1 is read once, before the requests;
 * with ``--refreshing``, the same again while the master reads rs1 over and over, back to
-  back, and forks a new worker after each read (the latency a refresh and a worker swap cost;
-  ``--requests`` each);
+  back, and forks a new worker after each read: the requests are sent again and again, as one
+  measurement, from the middle of a read until the worker that served then has been retired
+  (the latency a read, a fork and a worker swap cost; ``spanning_a_swap``);
 * ``baseline``: a minimal FastAPI app answering the same two questions straight from BIRD's
   control socket per request (``show route for ADDR all``; ``show route protocol mN all``
   parsed with ``BirdClient``), with the same response schema.
@@ -148,12 +149,9 @@ def serve_ixcenter(socket: Path, port: int, work: Path, *, refreshing: bool = Fa
     """``api.serving`` as ``ixc serve`` runs it: this process reads rs1 and forks a worker
     serving ``create_app`` behind ``serving_app`` for each snapshot. Without ``refreshing``
     rs1 is read once; with it, again and again, back to back (no pause), while requests are
-    served. The first worker with a snapshot notes how long the read took."""
-    from starlette.types import ASGIApp
-
+    served. The first snapshot notes how long its read took and the master's peak RSS."""
     from ixcenter.api import serving
-    from ixcenter.api.app import create_app
-    from ixcenter.api.looking_glass_lane import render_first_pages, serving_app
+    from ixcenter.api.looking_glass_lane import render_first_pages
     from ixcenter.api.routes.looking_glass import refresher_for
     from ixcenter.config import Settings
     from ixcenter.registry.db import Registry
@@ -166,21 +164,20 @@ def serve_ixcenter(socket: Path, port: int, work: Path, *, refreshing: bool = Fa
     interval = 0.0 if refreshing else 1e9
     lg_snapshot.REFRESH_DUTY = 0.0
     refresher = refresher_for(settings, readers=[reader], interval=interval)
-    refresher.prepare = render_first_pages
     began = time.perf_counter()
     note = work / "snapshot.json"
 
-    def make_app(snapshots: lg_snapshot.SnapshotRefresher) -> ASGIApp:
-        registry.forked()
-        if snapshots.ready.is_set() and not note.exists():
-            master = Path(f"/proc/{os.getppid()}/status").read_text()
-            peak_kb = int(re.search(r"VmHWM:\s+(\d+)", master).group(1))  # type: ignore[union-attr]
+    def prepare(snapshot: lg_snapshot.Snapshot) -> None:
+        render_first_pages(snapshot)
+        if not note.exists():
+            status = Path("/proc/self/status").read_text()
+            peak_kb = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
             taken = {"snapshot_s": time.perf_counter() - began, "rss_mb": peak_kb / 1024}
-            note.write_text(json.dumps({**taken, "paths": snapshots.current.index.size}))
-        return serving_app(create_app(registry, settings, snapshots=snapshots))
+            note.write_text(json.dumps({**taken, "paths": snapshot.index.size}))
 
+    refresher.prepare = prepare
     listener = serving.listen("127.0.0.1", port)
-    serving.Master(make_app, refresher, listener, log_level="warning").run()
+    serving.serve(registry, settings, listener, refresher=refresher, log_level="warning")
 
 
 def serve_baseline(socket: Path, port: int) -> None:
@@ -519,6 +516,37 @@ def progress(text: str) -> None:
     sys.stderr.write(f"{time.strftime('%H:%M:%S')} {text}\n")
 
 
+def workers_of(pid: int) -> set[int]:
+    """The child processes of ``pid`` (the ``ixc serve`` workers of a master)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def spanning_a_swap(
+    load: Callable[..., Any], base: str, urls: list[str], concurrency: int, pid: int, timeout: float
+) -> Latencies:
+    """``urls`` sent again and again, as one measurement, until no worker of master ``pid``
+    that served at the start is left: the rest of a read, the fork of the next worker and
+    the retirement of the old one all happened under load."""
+    first = workers_of(pid)
+    total = Latencies("refreshing", [], 0, {}, 0.0)
+    deadline = time.monotonic() + timeout
+    while True:
+        done: Latencies = asyncio.run(load(base, urls, concurrency, "refreshing"))
+        total.seconds += done.seconds
+        total.errors += done.errors
+        total.reconnects += done.reconnects
+        total.wall += done.wall
+        for status, count in done.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + count
+        if not workers_of(pid) & first:
+            return total
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no worker swap in {timeout:.0f} s")
+
+
 def measure_servers(
     options: argparse.Namespace, socket: Path, directory: Path, rng: random.Random
 ) -> dict[str, Any]:
@@ -549,7 +577,12 @@ def measure_servers(
                 asyncio.run(load(base, urls[: min(50, count)], options.concurrency, "warm"))
                 progress(f"{name} {kind}: {len(urls)} requests at {options.concurrency}")
                 cpu = tree_cpu_seconds(process.pid)
-                done = asyncio.run(load(base, urls, options.concurrency, f"{name} {kind}"))
+                if name == "refreshing":
+                    done = spanning_a_swap(
+                        load, base, urls, options.concurrency, process.pid, options.load_timeout
+                    )
+                else:
+                    done = asyncio.run(load(base, urls, options.concurrency, f"{name} {kind}"))
                 cpu = tree_cpu_seconds(process.pid) - cpu
                 found[f"{name}_{kind}"] = {
                     "requests": len(done.seconds),
@@ -586,7 +619,7 @@ def table(results: dict[str, Any]) -> str:
         ours, base = bird[f"ixcenter_{kind}"], bird[f"baseline_{kind}"]
         rows = [("ixcenter (snapshot)", ours), ("baseline (daemon socket)", base)]
         if f"refreshing_{kind}" in bird:
-            rows.insert(1, ("ixcenter during a refresh", bird[f"refreshing_{kind}"]))
+            rows.insert(1, ("ixcenter across a refresh + swap", bird[f"refreshing_{kind}"]))
         for name, row in rows:
             ratio = base["p99_ms"] / row["p99_ms"]
             lines.append(

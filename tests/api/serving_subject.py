@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from starlette.types import ASGIApp
+from starlette.types import Receive, Scope, Send
 
 from ixcenter.api import serving
 from ixcenter.api.routes.looking_glass import refresher_for
@@ -58,7 +58,7 @@ def main() -> None:
     listener = serving.listen("127.0.0.1", options.port)
     try:
         if options.broken:
-            serving.Master(broken, refresher, listener, log_level="warning").run()
+            serving.Master(nothing, broken, refresher, listener, log_level="warning").run()
         else:
             serving.serve(registry, settings, listener, refresher=refresher, log_level="warning")
     except serving.ServingFailed as exc:
@@ -66,7 +66,11 @@ def main() -> None:
         sys.exit(EXIT_FAILED)
 
 
-def broken(snapshots: SnapshotRefresher) -> ASGIApp:
+async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("never called")
+
+
+def broken(snapshots: SnapshotRefresher) -> None:
     raise RuntimeError("this worker fails on purpose")
 
 

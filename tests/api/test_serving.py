@@ -15,8 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
-from ixcenter.api.serving import MAX_QUICK_DEATHS, READ_NICE
+from ixcenter.api.app import create_app
+from ixcenter.api.serving import MAX_QUICK_DEATHS, READ_NICE, WARM_UP, warm
+from ixcenter.registry.db import Registry
 from tests.api.serving_subject import EXIT_FAILED
 
 SERVERS = "/api/v1/looking-glass/servers"
@@ -162,3 +165,22 @@ def test_workers_that_cannot_start_stop_the_master(tmp_path: Path, subjects: lis
     started = [int(pid) for pid in re.findall(r"worker (\d+) started", log)]
     assert len(started) == MAX_QUICK_DEATHS
     assert not [pid for pid in started if alive(pid)]
+
+
+def test_warming_sends_a_request_for_a_client_and_one_for_a_browser(registry: Registry) -> None:
+    answers: list[tuple[str, int, str]] = []
+    app = create_app(registry)
+
+    async def recording(scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = dict(message["headers"])
+                answers.append((scope["path"], message["status"], headers[b"content-type"]))
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    warm(recording)
+    assert [(path, status) for path, status, _ in answers] == [(path, 404) for path, _ in WARM_UP]
+    assert answers[0][2] == b"application/problem+json"
+    assert answers[1][2].startswith(b"text/html")

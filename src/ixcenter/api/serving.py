@@ -8,11 +8,13 @@ interpreter and their p99 triples. So ``ixc serve`` keeps the two apart:
   lower CPU priority (``READ_NICE``). It answers no request itself;
 * after each refresh it forks a **worker**. The new process starts with the snapshot already in
   its memory: shared with the master page by page until written, and ``gc.freeze`` (done by
-  the refresher) keeps the cycle collector from writing to it. The worker builds the app
-  (``make_app``) and serves on the inherited socket;
+  the refresher) keeps the cycle collector from writing to it. The app, built and warmed once
+  in the master, is inherited too: the worker takes its snapshot (``adopt``) and serves on the
+  inherited socket;
 * once the new worker says it serves, the master sends the previous one SIGTERM: it stops
-  accepting and finishes the requests it has (uvicorn's graceful shutdown). Meanwhile both
-  accept on the one socket, so no connection is refused.
+  accepting, answers what still comes on its open connections with ``Connection: close`` and
+  exits once their clients have gone (``DRAIN_S`` at most). Meanwhile both accept on the one
+  socket, so no connection is refused and no request is lost.
 
 The first worker is forked at once, before the first read: until its snapshot comes, the
 looking glass answers that it is still reading. A worker that dies is replaced from the
@@ -26,6 +28,7 @@ swap; Prometheus' ``rate()`` reads that as a counter reset.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -41,7 +44,7 @@ from types import FrameType
 from typing import NoReturn
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ixcenter.api.app import create_app
 from ixcenter.api.looking_glass_lane import render_first_pages, serving_app
@@ -56,10 +59,13 @@ logger = logging.getLogger(__name__)
 READ_NICE = 10  # the refresher thread's CPU priority, below the workers'
 READY_TIMEOUT_S = 60.0
 GRACE_S = 30.0  # how long stopping workers may take to finish their requests
+DRAIN_S = 6.0  # a retired worker waits this long at most for its clients to go (uvicorn
+# closes a keep-alive connection idle for 5 s)
 QUICK_DEATH_S = 5.0  # a worker dead this soon after its start failed to start
 MAX_QUICK_DEATHS = 5  # in a row: the master gives up
 
-MakeApp = Callable[[SnapshotRefresher], ASGIApp]
+# called in each worker just after the fork, with the snapshot it is to serve
+Adopt = Callable[[SnapshotRefresher], None]
 
 
 class ServingFailed(IxcError):
@@ -89,25 +95,60 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return listener
 
 
-class _WorkerServer(uvicorn.Server):
-    """uvicorn, telling the master through ``ready_fd`` once it accepts connections."""
+class _Closing:
+    """ASGI wrapper: once ``draining``, every response says ``Connection: close``, so a client
+    of a retired worker gets its answer and then opens a new connection (to the new worker)."""
 
-    def __init__(self, config: uvicorn.Config, ready_fd: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.draining = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if self.draining and message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending if scope["type"] == "http" else send)
+
+
+class _WorkerServer(uvicorn.Server):
+    """uvicorn, telling the master through ``ready_fd`` once it accepts connections, and
+    leaving gently when retired (``shutdown``)."""
+
+    def __init__(self, config: uvicorn.Config, ready_fd: int, closing: _Closing) -> None:
         super().__init__(config)
         self.ready_fd = ready_fd
+        self.closing = closing
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             os.write(self.ready_fd, b"r")
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Accept no more connections, answer what still comes on the open ones with
+        ``Connection: close``, and wait (``DRAIN_S`` at most) until their clients have gone;
+        then uvicorn's own shutdown. Closing an idle keep-alive connection at once instead
+        would race with a request its client is sending (it would be lost, not answered)."""
+        for server in self.servers:
+            server.close()
+        self.closing.draining = True
+        deadline = time.monotonic() + DRAIN_S
+        while self.server_state.connections and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # uvicorn has no event for its last connection closing
+        await super().shutdown(sockets)
+
 
 class Master:
-    """Runs ``refresher`` and forks workers serving ``make_app`` on ``listener``."""
+    """Runs ``refresher`` and forks workers serving ``app`` on ``listener``; each worker
+    first calls ``adopt`` with the snapshot it serves."""
 
     def __init__(
         self,
-        make_app: MakeApp,
+        app: ASGIApp,
+        adopt: Adopt,
         refresher: SnapshotRefresher,
         listener: socket.socket,
         *,
@@ -115,14 +156,16 @@ class Master:
         ready_timeout: float = READY_TIMEOUT_S,
         nice: int = READ_NICE,
     ) -> None:
-        self.make_app = make_app
+        self.adopt = adopt
         self.refresher = refresher
         self.listener = listener
-        self.log_level = log_level
+        self.closing = _Closing(app)
+        # loaded once, here (every worker would spend ~20 ms of its start on it)
+        self.config = uvicorn.Config(self.closing, log_level=log_level)
+        self.config.load()
         self.ready_timeout = ready_timeout
         self.nice = nice
         self.workers: list[Worker] = []
-        self.started_workers = 0
         self._quick_deaths = 0
         self._stopping = False
         self._forked = threading.Event()
@@ -203,7 +246,6 @@ class Master:
             self._work(snapshot, ready_w)
         os.close(ready_w)
         self.workers.append(Worker(pid, ready_r, time.monotonic()))
-        self.started_workers += 1
         built = snapshot.built_at.isoformat() if snapshot.built_at else "none yet"
         logger.info("serving: worker %d started (looking glass read at %s)", pid, built)
 
@@ -220,9 +262,8 @@ class Master:
             for fd in (*inherited, *(w.ready_fd for w in self.workers)):
                 os.close(fd)
             gc.enable()
-            app = self.make_app(SnapshotRefresher.holding(snapshot, clock=self.refresher.clock))
-            config = uvicorn.Config(app, log_level=self.log_level)
-            _WorkerServer(config, ready_fd).run(sockets=[self.listener])
+            self.adopt(SnapshotRefresher.holding(snapshot, clock=self.refresher.clock))
+            _WorkerServer(self.config, ready_fd, self.closing).run(sockets=[self.listener])
             code = 0
         except BaseException:
             logger.exception("serving: worker %d failed", os.getpid())
@@ -301,6 +342,43 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
+WARM_UP = (("/api/v1/.warm-up", b"application/json"), ("/.warm-up", b"text/html"))
+
+
+def warm(app: ASGIApp) -> None:
+    """Requests for pages that do not exist, one for an API client and one for a browser,
+    through ``app`` here: FastAPI prepares its routes on the first request that walks them
+    (about 0.2 s, ``bench/RESULTS.md``), and every worker would otherwise pay that on its
+    first request."""
+
+    async def call(path: str, accept: bytes) -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"localhost"), (b"accept", accept)],
+            "client": ("127.0.0.1", 0),
+            "server": ("127.0.0.1", 0),
+        }
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            return None
+
+        await app(scope, receive, send)
+
+    for path, accept in WARM_UP:
+        asyncio.run(call(path, accept))
+
+
 def serve(
     registry: Registry,
     settings: Settings,
@@ -319,10 +397,10 @@ def serve(
         refresher.prepare = render_first_pages
     app = create_app(registry, settings, snapshots=SnapshotRefresher.holding(EMPTY))
     served = serving_app(app)
+    warm(served)
 
-    def make_app(snapshots: SnapshotRefresher) -> ASGIApp:
+    def adopt(snapshots: SnapshotRefresher) -> None:
         registry.forked()
         app.state.looking_glass = snapshots
-        return served
 
-    Master(make_app, refresher, listener, log_level=log_level).run()
+    Master(served, adopt, refresher, listener, log_level=log_level).run()
