@@ -4,6 +4,8 @@ up (non-zero) when workers cannot start. Everything on loopback, stopped by PID.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import socket
@@ -18,7 +20,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from ixcenter.api.app import create_app
-from ixcenter.api.serving import MAX_QUICK_DEATHS, READ_NICE, WARM_UP, warm
+from ixcenter.api.serving import DRAIN_S, MAX_QUICK_DEATHS, READ_NICE, WARM_UP, warm
 from ixcenter.registry.db import Registry
 from tests.api.serving_subject import EXIT_FAILED
 
@@ -60,7 +62,10 @@ class Subject:
         self.log = directory / "serving.log"
         argv = [sys.executable, "-m", "tests.api.serving_subject", str(self.port), str(directory)]
         with self.log.open("w") as log:
-            self.process = subprocess.Popen([*argv, *extra], stdout=log, stderr=log)
+            # a session of its own: its workers can be killed with it if a test fails
+            self.process = subprocess.Popen(
+                [*argv, *extra], stdout=log, stderr=log, start_new_session=True
+            )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def servers(self, client: httpx.Client) -> list[dict]:  # type: ignore[type-arg]
@@ -92,9 +97,9 @@ def subjects(tmp_path: Path) -> Iterator[list[Subject]]:
     started: list[Subject] = []
     yield started
     for subject in started:
-        if subject.process.poll() is None:
-            subject.process.kill()
-            subject.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(subject.process.pid, signal.SIGKILL)
+        subject.process.wait()
 
 
 def test_each_snapshot_gets_a_worker_and_no_request_fails_while_they_swap(
@@ -184,3 +189,20 @@ def test_warming_sends_a_request_for_a_client_and_one_for_a_browser(registry: Re
     assert [(path, status) for path, status, _ in answers] == [(path, 404) for path, _ in WARM_UP]
     assert answers[0][2] == b"application/problem+json"
     assert answers[1][2].startswith(b"text/html")
+
+
+def test_workers_leave_when_their_master_is_killed(tmp_path: Path, subjects: list[Subject]) -> None:
+    subject = Subject(tmp_path, "--interval", "3600")
+    subjects.append(subject)
+    subject.wait_serving()
+    deadline = time.monotonic() + 30
+    while len(children(subject.process.pid)) != 1:  # the first worker retired
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    (worker,) = children(subject.process.pid)
+    subject.process.kill()
+    subject.process.wait()
+    deadline = time.monotonic() + DRAIN_S + 10
+    while alive(worker) and "State:\tZ" not in Path(f"/proc/{worker}/status").read_text():
+        assert time.monotonic() < deadline, "the worker outlived its master"
+        time.sleep(0.1)
