@@ -137,8 +137,9 @@ def test_each_snapshot_gets_a_worker_and_no_request_fails_while_they_swap(
     assert not [pid for pid in workers if alive(pid)]
 
 
-def test_a_dead_worker_is_replaced(tmp_path: Path, subjects: list[Subject]) -> None:
-    subject = Subject(tmp_path, "--interval", "3600")
+def one_worker(directory: Path, subjects: list[Subject]) -> tuple[Subject, int]:
+    """A subject that reads once, and the one worker serving that read."""
+    subject = Subject(directory, "--interval", "3600")
     subjects.append(subject)
     subject.wait_serving()
     deadline = time.monotonic() + 30
@@ -146,6 +147,11 @@ def test_a_dead_worker_is_replaced(tmp_path: Path, subjects: list[Subject]) -> N
         assert time.monotonic() < deadline
         time.sleep(0.1)
     (worker,) = children(subject.process.pid)
+    return subject, worker
+
+
+def test_a_dead_worker_is_replaced(tmp_path: Path, subjects: list[Subject]) -> None:
+    subject, worker = one_worker(tmp_path, subjects)
     subject.process.send_signal(signal.SIGSTOP)  # no replacement before the kill is seen
     try:
         subprocess.run(["kill", "-KILL", str(worker)], check=True)
@@ -192,14 +198,7 @@ def test_warming_sends_a_request_for_a_client_and_one_for_a_browser(registry: Re
 
 
 def test_workers_leave_when_their_master_is_killed(tmp_path: Path, subjects: list[Subject]) -> None:
-    subject = Subject(tmp_path, "--interval", "3600")
-    subjects.append(subject)
-    subject.wait_serving()
-    deadline = time.monotonic() + 30
-    while len(children(subject.process.pid)) != 1:  # the first worker retired
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    (worker,) = children(subject.process.pid)
+    subject, worker = one_worker(tmp_path, subjects)
     subject.process.kill()
     subject.process.wait()
     deadline = time.monotonic() + DRAIN_S + 10
