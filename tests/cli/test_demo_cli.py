@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,17 +17,13 @@ import httpx
 import pytest
 
 from tests.lab.test_exchange_crash_live import processes_of
-
-CLI = [sys.executable, "-c", "from ixcenter.cli.main import main; main()"]
+from tests.short_dirs import CLI, short_data_dir
 
 
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="ixd", dir="/tmp"))
-    try:
+    with short_data_dir("ixd") as directory:
         yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def free_port() -> int:

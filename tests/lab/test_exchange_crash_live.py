@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,18 +16,15 @@ import pytest
 from ixcenter.lab import exchange, netns
 from tests.lab.livelab import require_namespaces
 from tests.live import require
+from tests.short_dirs import CLI, short_data_dir
 
 pytestmark = pytest.mark.live
-CLI = [sys.executable, "-c", "from ixcenter.cli.main import main; main()"]
 
 
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="ixk", dir="/tmp"))
-    try:
+    with short_data_dir("ixk") as directory:
         yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def ixc(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,18 +38,15 @@ from ixcenter.telemetry.analytics.window import Window
 from ixcenter.telemetry.store import open_reader
 from tests.lab.livelab import require_namespaces
 from tests.live import require
+from tests.short_dirs import short_data_dir
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
 def settings() -> Iterator[Settings]:
-    # short: bgpd's control socket path must fit in a sockaddr_un
-    directory = Path(tempfile.mkdtemp(prefix="ixl", dir="/tmp"))
-    try:
+    with short_data_dir("ixl") as directory:
         yield Settings(data_dir=directory, flow_settle_s=0)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def wait(what: str, probe: object, timeout: float = 120.0) -> object:
